@@ -404,13 +404,15 @@ def socket_inode_from_link(target: str) -> int | None:
     return None
 
 
-def taken_ports(sockets: list, wanted: list, owners: dict | None = None) -> list:
+def taken_ports(sockets: list, wanted: list, owners: dict | None = None, complete: bool = False) -> list:
     """Which wanted ports are taken.
 
     ``wanted`` is a list of ``{port, protocol, purpose}``; ``sockets`` comes from :func:`parse_proc_net` (tcp
     entries count only in LISTEN state, udp entries whenever bound); ``owners`` maps socket inode →
-    ``"<comm>[<pid>]"``.  Inode 0 is a kernel socket (e.g. a vxlan device) → owner ``kernel``; an inode not in
-    ``owners`` → ``unknown``.  One entry per wanted (protocol, port), owners joined when several.
+    ``"<comm>[<pid>]"``.  Inode 0 is a kernel socket → owner ``kernel``.  A socket no process holds is a kernel
+    socket too (a vxlan device's UDP socket has an inode on current kernels), but only ``complete`` (every
+    process's fds could be read) proves that; otherwise such an owner is ``unknown``.  One entry per wanted
+    (protocol, port), owners joined when several.
     """
     owners = owners or {}
     result = []
@@ -426,7 +428,7 @@ def taken_ports(sockets: list, wanted: list, owners: dict | None = None) -> list
             if sock["inode"] == 0:
                 owner = "kernel"
             else:
-                owner = owners.get(sock["inode"], "unknown")
+                owner = owners.get(sock["inode"], "kernel" if complete else "unknown")
             if owner not in names:
                 names.append(owner)
         if names:

@@ -552,12 +552,17 @@ class NodeFacts:
         return result
 
     def _socket_owners(self, processes, inodes):
+        """({inode: "comm[pid]"}, complete) where complete means every process's fds were readable."""
         owners = {}
+        complete = True
         for pid, comm in processes.items():
             fd_dir = os.path.join(PROC, str(pid), "fd")
             try:
                 fds = os.listdir(fd_dir)
+            except FileNotFoundError:
+                continue
             except OSError:
+                complete = False
                 continue
             for fd in fds:
                 try:
@@ -568,7 +573,7 @@ class NodeFacts:
                     owners[inode] = "%s[%d]" % (comm, pid)
             if len(owners) == len(inodes):
                 break
-        return owners
+        return owners, complete
 
     def ports(self, processes):
         wanted = self.params["ports"]
@@ -590,7 +595,8 @@ class NodeFacts:
             if sock["inode"] and any(t["port"] == sock["port"] and t["protocol"] == sock["protocol"] for t in taken):
                 inodes.add(sock["inode"])
         if inodes:
-            taken = procfs.taken_ports(sockets, wanted, self._socket_owners(processes, inodes))
+            owners, complete = self._socket_owners(processes, inodes)
+            taken = procfs.taken_ports(sockets, wanted, owners, complete)
         for entry in taken:
             self.warnings.append("port %d/%s (%s) is taken by %s" % (entry["port"], entry["protocol"],
                                                                     entry["purpose"] or "cilium", entry["owner"]))

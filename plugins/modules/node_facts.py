@@ -252,7 +252,6 @@ node_facts:
 
 import glob
 import os
-import platform
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kubeshift.cilium.plugins.module_utils import _kconfig as kconfig
@@ -282,6 +281,10 @@ OS_RELEASE_PATHS = ["/etc/os-release", "/usr/lib/os-release"]
 UFW_CONF = "/etc/ufw/ufw.conf"
 FIREWALLD_RUN = ["/run/firewalld", "/var/run/firewalld.pid"]
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"}
+
+
+def _uname():
+    return os.uname()
 
 
 def _read(path):
@@ -316,7 +319,7 @@ class NodeFacts:
     # ---------------------------------------------------------------- kernel and config
     def kernel_and_config(self):
         params = self.params
-        uname = os.uname()
+        uname = _uname()
         config = {"status": "unknown", "source": None, "reason": None, "header_release": None, "options": {}}
         loaded = None
         if self.audit_file:
@@ -644,7 +647,7 @@ class NodeFacts:
         processes = self._processes()
         facts = {
             "schema": SCHEMA,
-            "hostname": platform.node(),
+            "hostname": _uname().nodename,
             "architecture": architecture,
             "architecture_source": architecture_source,
             "kernel": kernel,

@@ -250,6 +250,7 @@ def requirements(version: Any, values: Any = None) -> Dict[str, Any]:
             "min_kernel": list(feature["min_kernel"]),
             "severity": feature["severity"],
             "reason": reason,
+            "group": feature.get("group"),
         }
         if feature.get("min_kernel_by_arch"):
             entry["min_kernel_by_arch"] = dict((k, list(v)) for k, v in feature["min_kernel_by_arch"].items())
@@ -583,6 +584,9 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
                    "BTF file not checked (captured config audit); CONFIG_DEBUG_INFO_BTF decides"))
 
     # features
+    group_options = {}  # type: Dict[str, List[str]]
+    for name, group, kind, severity, below, required in _plan(req):
+        group_options.setdefault(group, []).append(name)
     for feature in req["features"]:
         fid = "feature:" + str(feature.get("id"))
         minimum = list((feature.get("min_kernel_by_arch") or {}).get(arch) or feature.get("min_kernel") or [0])
@@ -595,6 +599,12 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
         elif backported and minimum <= floor_version:
             add(_check(fid, "features", "pass", need, release,
                        "%s: below %s upstream, covered by the distro's backports" % (why, _fmt_kernel(minimum))))
+        elif backported and feature.get("group") in group_options and config_ok and all(
+                options.get(o) in ("y", "m") for o in group_options[feature["group"]]):
+            add(_check(fid, "features", "pass", need, release,
+                       "%s: kernel %s is below %s upstream, but %s in the config shows the distro backported it"
+                       % (why, _fmt_kernel(kparts), _fmt_kernel(minimum),
+                          ", ".join("%s=%s" % (o, options.get(o)) for o in group_options[feature["group"]]))))
         else:
             add(_check(fid, "features", feature.get("severity", "fail"), need, release,
                        "%s asks for %s, which needs kernel %s; node has %s"
@@ -622,8 +632,12 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
             if owner.startswith("cilium"):
                 add(_check(cid, "ports", "pass", "free", owner, "%s port is already held by Cilium" % port["purpose"]))
             else:
+                hint = ""
+                if port["purpose"] == "vxlan":
+                    hint = " (Flannel's flannel.1 uses it too: set tunnelPort, e.g. 8473, for a live migration)"
                 add(_check(cid, "ports", "warn", "free", owner,
-                           "%s port %s/%s is taken by %s" % (port["purpose"], port["port"], port["protocol"], owner)))
+                           "%s port %s/%s is taken by %s%s"
+                           % (port["purpose"], port["port"], port["protocol"], owner, hint)))
 
     # firewall, iptables backends, privileges
     firewall = f.section("firewall")
@@ -648,17 +662,16 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
                    "iptables rules live in one backend (%s)" % iptables.get("default")))
 
     privileges = f.section("privileges")
+    wanted = "the capabilities Cilium's agent uses"
     if privileges is None:
-        add(_check("privileges", "host", "unknown", "root with CAP_NET_ADMIN, CAP_SYS_ADMIN", None,
-                   "node_facts has no privileges section"))
+        add(_check("privileges", "host", "unknown", wanted, None, "node_facts has no privileges section"))
     elif privileges.get("ok"):
-        add(_check("privileges", "host", "pass", "root with CAP_NET_ADMIN, CAP_SYS_ADMIN", privileges.get("uid"),
-                   "facts were gathered with full privileges"))
+        add(_check("privileges", "host", "pass", wanted, [], "the audit ran with every capability the agent uses"))
     else:
         missing = f.sub(privileges, "privileges", "missing", list) or []
-        add(_check("privileges", "host", "warn", "root with CAP_NET_ADMIN, CAP_SYS_ADMIN", missing,
-                   "facts were gathered without %s: some findings may be incomplete"
-                   % (", ".join(str(x) for x in missing) or "full privileges")))
+        add(_check("privileges", "host", "warn", wanted, missing,
+                   "the audit ran without %s: some facts may be incomplete, and a container runtime that cannot "
+                   "grant them will stop the agent" % (", ".join(str(x) for x in missing) or "full privileges")))
 
     worst = 0
     verdict = "pass"

@@ -103,18 +103,16 @@ def deep_merge(layers: Sequence[Any], what: str = "values") -> Dict[str, Any]:
                 "%s: item %d must be a dict of Helm values (a YAML mapping), got %s"
                 % (what, index + 1, type_name(layer))
             )
-        _merge_into(result, layer, "")
+        _merge_into(result, layer)
     return result
 
 
-def _merge_into(target: Dict[str, Any], layer: Dict[str, Any], prefix: str) -> None:
+def _merge_into(target: Dict[str, Any], layer: Dict[str, Any]) -> None:
     for key, value in layer.items():
-        if not isinstance(key, str):
-            raise ValueError("values: key %r under %r is not a string" % (key, prefix or "<top>"))
         current = target.get(key, _MISSING)
         if isinstance(value, dict) and isinstance(current, dict):
             merged = dict(current)
-            _merge_into(merged, value, prefix + key + ".")
+            _merge_into(merged, value)
             target[key] = merged
         else:
             target[key] = copy.deepcopy(value)

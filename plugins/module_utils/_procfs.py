@@ -462,7 +462,7 @@ def parse_proc_status(text: str, source: str = "/proc/self/status") -> dict:
     uid = None
     cap_eff = None
     for line in text.splitlines():
-        key, _, value = line.partition(":")
+        key, dummy, value = line.partition(":")
         if key == "Uid":
             fields = value.split()
             if len(fields) >= 2:

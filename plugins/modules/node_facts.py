@@ -31,7 +31,7 @@ description:
     kernel release such as C(4.18.0-553.el8_10.x86_64). Live-only facts (bpffs, cgroup, ports, firewall,
     iptables, privileges) are still read from the host running the module unless a path option points elsewhere.
 author:
-  - kubeshift maintainers
+  - kubeshift maintainers (@kubeshift)
 options:
   modules:
     description:
@@ -77,7 +77,7 @@ options:
       - Audit this kernel config file (plain text or gzip, detected by content) instead of the live one.
       - A missing, unreadable or corrupt file fails the module with a message naming the path.
       - Without it the module reads C(/proc/config.gz), then C(/boot/config-<release>); when neither can be read
-        RV(node_facts.kernel_config.status) is V(unknown) with the reason.
+        C(node_facts.kernel_config.status) is V(unknown) with the reason.
     type: path
   kernel_release:
     description:
@@ -120,6 +120,7 @@ attributes:
     support: none
     description: Nothing changes, so there is no diff.
   platform:
+    support: full
     platforms: [linux]
     description: Linux nodes only.
 notes:
@@ -601,8 +602,8 @@ class NodeFacts:
             owners, complete = self._socket_owners(processes, inodes)
             taken = procfs.taken_ports(sockets, wanted, owners, complete)
         for entry in taken:
-            self.warnings.append("port %d/%s (%s) is taken by %s" % (entry["port"], entry["protocol"],
-                                                                    entry["purpose"] or "cilium", entry["owner"]))
+            self.warnings.append("port %d/%s (%s) is taken by %s" % (
+                entry["port"], entry["protocol"], entry["purpose"] or "cilium", entry["owner"]))
         return taken
 
     def firewall(self, processes, input_drop):

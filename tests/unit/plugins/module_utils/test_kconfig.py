@@ -72,8 +72,9 @@ def test_ymn_and_strings():
         "#CONFIG_H is not set", "# CONFIG_I is not set, really",
     ])
     options = kconfig.parse_options(text, "t")
-    assert options == {"CONFIG_A": "y", "CONFIG_B": "m", "CONFIG_C": "n", "CONFIG_D": "n",
-                        "CONFIG_E": 'quoted "value"', "CONFIG_F": "0x10", "CONFIG_G": "y", "CONFIG_H": "n"}
+    expected = {"CONFIG_A": "y", "CONFIG_B": "m", "CONFIG_C": "n", "CONFIG_D": "n",
+                "CONFIG_E": 'quoted "value"', "CONFIG_F": "0x10", "CONFIG_G": "y", "CONFIG_H": "n"}
+    assert options == expected
 
 
 # ---------------------------------------------------------------------------------------------------- releases

@@ -104,7 +104,7 @@ stamp_for() {
 }
 
 build_one() {
-  local comp=$1 dir stamp want pkg
+  local comp=$1 dir want pkg
   [[ -f $LAB_SRC/go/$comp/go.mod ]] || die "unknown component '$comp' (no $LAB_SRC/go/$comp/go.mod)"
   dir=$(component_dir "$comp")
   want=$(stamp_for "$comp")

@@ -239,9 +239,11 @@ def judge_status(parsed: Dict[str, Any], node: str = "?", expect: Optional[Dict[
 
     failing = parsed.get("controllers_failing") or []
     if failing:
-        names = ", ".join("%s (%d consecutive failure(s)%s)" % (c["name"], c["consecutive_failure_count"],
-                                                               ": " + c["last_failure_msg"] if c["last_failure_msg"]
-                                                               else "") for c in failing)
+        parts = []
+        for ctrl in failing:
+            detail = (": " + ctrl["last_failure_msg"]) if ctrl["last_failure_msg"] else ""
+            parts.append("%s (%d consecutive failure(s)%s)" % (ctrl["name"], ctrl["consecutive_failure_count"], detail))
+        names = ", ".join(parts)
         add("controllers", False, "%d failing controller(s): %s" % (len(failing), names))
     else:
         total = parsed.get("controllers_total")
@@ -256,8 +258,8 @@ def judge_status(parsed: Dict[str, Any], node: str = "?", expect: Optional[Dict[
             continue
         state = sub["state"]
         ok: Optional[bool] = True if state in ("Ok", "Disabled") else (None if state == "Warning" else False)
-        add("subsystem:" + name, ok, "%s is %s%s" % (name, state, (" (" + sub["msg"] + ")") if sub["msg"] and
-                                                       state not in ("Ok", "Disabled") else ""))
+        detail = (" (" + sub["msg"] + ")") if sub["msg"] and state not in ("Ok", "Disabled") else ""
+        add("subsystem:" + name, ok, "%s is %s%s" % (name, state, detail))
     ok = all(c["status"] != "fail" for c in checks)
     return {
         "node": node,
@@ -285,8 +287,8 @@ def check_fleet(outputs: Dict[str, Any], expect: Optional[Dict[str, Any]] = None
         try:
             parsed = parse_status(outputs[node], node)
         except StatusParseError as exc:
-            nodes[node] = {"node": node, "ok": False, "checks": [{"id": "parse", "status": "fail",
-                                                                   "message": str(exc)}], "summary": {}}
+            check = {"id": "parse", "status": "fail", "message": str(exc)}
+            nodes[node] = {"node": node, "ok": False, "checks": [check], "summary": {}}
             failures.append(str(exc))
             continue
         verdict = judge_status(parsed, node, expect)
@@ -295,9 +297,8 @@ def check_fleet(outputs: Dict[str, Any], expect: Optional[Dict[str, Any]] = None
         warnings.extend(c["message"] for c in verdict["checks"] if c["status"] == "warn")
     for node in expected_nodes or []:
         if node not in outputs:
-            nodes[node] = {"node": node, "ok": False, "checks": [{"id": "agent", "status": "fail",
-                                                                   "message": "node %s: no Cilium agent pod" % node}],
-                           "summary": {}}
+            check = {"id": "agent", "status": "fail", "message": "node %s: no Cilium agent pod" % node}
+            nodes[node] = {"node": node, "ok": False, "checks": [check], "summary": {}}
             failures.append("node %s: no Cilium agent pod" % node)
     if not nodes:
         failures.append("no Cilium agent status to check")

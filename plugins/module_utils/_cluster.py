@@ -27,7 +27,13 @@ import json
 import re
 from typing import Any, Dict, List, Optional
 
-import yaml
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core on the controller
+    yaml = None
+    HAS_YAML = False
 
 try:
     import netaddr
@@ -92,6 +98,8 @@ def _configmap_key(cm: Dict[str, Any], key: str, required: bool = True) -> Optio
 
 
 def _load_yaml_mapping(text: str, where: str) -> Dict[str, Any]:
+    if not HAS_YAML:
+        raise ClusterFactsError("the Python library 'PyYAML' is required on the controller to read %s" % where)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:

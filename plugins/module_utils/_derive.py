@@ -256,7 +256,7 @@ def derive_values(facts: Dict[str, Any], user_values: Optional[Dict[str, Any]] =
         except (TypeError, ValueError):
             errors.append("k8sServicePort %r is not a TCP port" % (port,))
 
-    service = [c for c in kubeadm.get("service_subnets") or []]
+    service = list(kubeadm.get("service_subnets") or [])
     eff_ipam = eff("ipam.mode", values)
     if eff_ipam == "kubernetes":
         if nodes_without4:

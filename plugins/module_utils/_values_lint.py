@@ -28,7 +28,13 @@ import difflib
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-import yaml
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core on the controller
+    yaml = None
+    HAS_YAML = False
 
 # Keys removed from the chart (the top-most key that disappeared), with the first chart line that no longer
 # has them and, where there is one, the replacement. Built by diffing ``known_keys()`` of consecutive charts
@@ -206,6 +212,8 @@ def known_keys(values_yaml: str, source: str = "values.yaml") -> Dict[Tuple[str,
     """Index of the chart's keys: path tuple -> ``{"node": dict|leaf|free|commented, "default": value}``."""
     if not isinstance(values_yaml, str) or not values_yaml.strip():
         raise ValuesLintError("%s is empty" % source)
+    if not HAS_YAML:
+        raise ValuesLintError("the Python library 'PyYAML' is required on the controller to read %s" % source)
     try:
         doc = yaml.safe_load(values_yaml)
     except yaml.YAMLError as exc:

@@ -257,7 +257,8 @@ def classify_modules(names, builtin=None, loaded=None, loadable=None, aliases=No
     the file is absent); ``aliases`` from modules.alias; ``options`` the kernel config options (or None) and
     ``option_map`` the module → CONFIG_* map.  Order: built-in (modules.builtin, or ``=y`` in the config when
     modules.builtin is absent) > loaded > loadable (modules.dep or an alias resolving to a module in it) >
-    missing.  With ``config_modules`` False nothing can be loaded: ``=y`` → builtin, anything else → missing.
+    missing.  With ``config_modules`` False nothing can be loaded: ``=y`` → builtin, anything else → missing
+    (modules.builtin is only consulted for modules whose option is unknown).
     When the modules directory is unknown (``loadable`` None) but the config says ``=m``, the module counts as
     loadable (an offline audit of a config file cannot see ``/lib/modules``).
     """
@@ -269,7 +270,11 @@ def classify_modules(names, builtin=None, loaded=None, loadable=None, aliases=No
         option = option_map.get(name)
         value = options.get(option) if option else None
         if config_modules is False:
-            state[requested] = "builtin" if (value == "y" or (builtin is not None and name in builtin)) else "missing"
+            # Nothing can be loaded: the config decides; modules.builtin only for modules without a known option.
+            if option:
+                state[requested] = "builtin" if value == "y" else "missing"
+            else:
+                state[requested] = "builtin" if builtin is not None and name in builtin else "missing"
             continue
         targets = {name}
         if aliases:

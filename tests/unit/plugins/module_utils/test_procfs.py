@@ -170,6 +170,15 @@ def test_classify_without_config_modules():
                      "ip_set": "builtin", "sch_fq": "missing"}
 
 
+def test_classify_without_config_modules_config_beats_fake_builtin_list():
+    """A (fake) modules.builtin naming geneve does not make it built in when the config says it is not set."""
+    options = {"CONFIG_MODULES": "n", "CONFIG_GENEVE": "n", "CONFIG_VXLAN": "y"}
+    state = procfs.classify_modules(["geneve", "vxlan", "bridge", "tun"], builtin={"geneve", "bridge"},
+                                    options=options, config_modules=False, loadable=set(),
+                                    option_map=kconfig.MODULE_CONFIG_OPTIONS)
+    assert state == {"geneve": "missing", "vxlan": "builtin", "bridge": "builtin", "tun": "missing"}
+
+
 def test_classify_config_m_but_not_installed():
     """=m in the config but the module is not in modules.dep (e.g. linux-modules-extra missing): missing."""
     state = procfs.classify_modules(["vxlan"], builtin=set(), loaded=set(), loadable=set(),

@@ -450,3 +450,32 @@ def test_ports_custom_list_and_none(node):
                             {"port": 4240, "purpose": "health"}])
     assert facts["ports"] == [{"port": 4240, "protocol": "tcp", "purpose": "health", "owner": "kernel"}]
     assert node.run(ports=[])["ports"] == []
+
+
+def test_live_with_explicit_release_reads_boot_not_proc(node):
+    """kernel_release names another kernel than the running one: /proc/config.gz does not describe it."""
+    node.uname("6.18.44-fc-v669")
+    node.file("proc/config.gz", "node_kconfig_firecracker_6.18.44_nomodules.gz")
+    boot = node.file("boot/config-5.15.0-91-generic", "node_kconfig_ubuntu2204_5.15.0-91-generic.config")
+    facts = node.run(kernel_release="5.15.0-91-generic")
+    assert facts["kernel"] == {"release": "5.15.0-91-generic", "release_source": "option", "version": [5, 15, 0]}
+    assert facts["kernel_config"]["source"] == boot
+    assert facts["architecture_source"] == "uname"
+    assert not [w for w in facts["warnings"] if "was built for" in w]
+
+
+def test_live_proc_config_of_another_kernel_warns(node):
+    """A /proc/config.gz whose header names another line than uname -r (e.g. a bind-mounted fixture)."""
+    node.uname("6.18.44-fc-v669")
+    node.file("proc/config.gz", "node_kconfig_debian12_6.1.192_amd64_cloud.gz")
+    facts = node.run(modules=["vxlan"])
+    assert facts["kernel_config"]["header_release"] == "6.1.192"
+    assert any("was built for 6.1.192 but the kernel release is 6.18.44-fc-v669" in w for w in facts["warnings"])
+
+
+def test_unreadable_live_mountinfo_is_a_warning(node):
+    os.remove(str(node.root / "proc" / "self" / "mountinfo"))
+    facts = node.run()
+    assert facts["bpffs"]["mounted"] is False
+    assert facts["cgroup2"] == {"mounted": False, "mountpoint": None, "mode": "none"}
+    assert any(w.startswith("mounts unknown:") and "mountinfo does not exist" in w for w in facts["warnings"])

@@ -56,6 +56,21 @@ MODULE_CONFIG_OPTIONS = {
     "udp_diag": "CONFIG_INET_UDP_DIAG",
     "af_alg": "CONFIG_CRYPTO_USER_API",
     "algif_hash": "CONFIG_CRYPTO_USER_API_HASH",
+    "sha1_generic": "CONFIG_CRYPTO_SHA1",
+    "sha256_generic": "CONFIG_CRYPTO_SHA256",
+    "aes_generic": "CONFIG_CRYPTO_AES",
+    "aead": "CONFIG_CRYPTO_AEAD2",
+    "gcm": "CONFIG_CRYPTO_GCM",
+    "seqiv": "CONFIG_CRYPTO_SEQIV",
+    "cbc": "CONFIG_CRYPTO_CBC",
+    "hmac": "CONFIG_CRYPTO_HMAC",
+    "ipcomp": "CONFIG_INET_IPCOMP",
+    "ipcomp6": "CONFIG_INET6_IPCOMP",
+    "xfrm4_tunnel": "CONFIG_INET_XFRM_TUNNEL",
+    "xfrm6_tunnel": "CONFIG_INET6_XFRM_TUNNEL",
+    "tunnel4": "CONFIG_INET_TUNNEL",
+    "tunnel6": "CONFIG_INET6_TUNNEL",
+    "xfrm4_mode_tunnel": "CONFIG_INET_XFRM_MODE_TUNNEL",
 }
 
 # What node_facts classifies when the caller does not pass a list (what Cilium's agent loads or probes).

@@ -11,6 +11,7 @@ import os
 
 import pytest
 
+from ansible_collections.kubeshift.cilium.plugins.module_utils import _cilium_matrix as matrix
 from ansible_collections.kubeshift.cilium.plugins.module_utils import _kconfig as kconfig
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -199,3 +200,13 @@ def test_module_names_normalise():
 def test_default_modules_all_mapped():
     for name in kconfig.DEFAULT_MODULES:
         assert kconfig.module_option(name), name
+
+
+def test_every_module_the_matrix_asks_for_is_mapped():
+    """node_facts must know the option of every module the requirements can ask for (CONFIG_MODULES=n hosts)."""
+    for option, module in matrix.MODULES.items():
+        mapped = kconfig.module_option(module)
+        assert mapped, module
+        # several options can build one module (MARK target and match → xt_mark; AEAD/AEAD2 → aead)
+        if module not in ("xt_mark", "aead"):
+            assert mapped == option, (module, mapped, option)

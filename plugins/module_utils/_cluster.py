@@ -23,6 +23,7 @@ Facts about kubeadm's configuration API that the parsers rely on:
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from typing import Any, Dict, List, Optional
@@ -233,25 +234,6 @@ def parse_kubeadm_config(cm: Dict[str, Any]) -> Dict[str, Any]:
         "proxy_disabled_supported": supports_proxy_disabled,
         "proxy_disabled": proxy_disabled,
     }
-
-
-def set_kubeadm_proxy_disabled(text: str, where: str = "kubeadm-config ClusterConfiguration") -> Dict[str, Any]:
-    """Return ``{changed, text, supported}`` for ClusterConfiguration YAML with ``proxy.disabled: true``.
-
-    Only kubeadm v1beta4 knows the field; for older API versions nothing is changed and
-    ``supported`` is false (deleting the kube-proxy ConfigMap is then the only guard).
-    """
-    doc = _load_yaml_mapping(text, where)
-    if doc.get("apiVersion") != KUBEADM_PROXY_DISABLED_FROM:
-        return {"changed": False, "supported": False, "text": text}
-    proxy = doc.get("proxy")
-    if isinstance(proxy, dict) and proxy.get("disabled") is True:
-        return {"changed": False, "supported": True, "text": text}
-    if not isinstance(proxy, dict):
-        proxy = {}
-    proxy["disabled"] = True
-    doc["proxy"] = proxy
-    return {"changed": True, "supported": True, "text": yaml.safe_dump(doc, default_flow_style=False, sort_keys=False)}
 
 
 def parse_cluster_info(cm: Dict[str, Any]) -> Dict[str, Any]:
@@ -570,3 +552,71 @@ def build_cluster_facts(kubeadm_config: Optional[Dict[str, Any]],
         {"shared": False, "certain": False, "node_cidr": node_cidr, "reason": "no nodes"},
         "warnings": warnings,
     }
+
+
+def _timestamp(value: Any) -> Optional[datetime.datetime]:
+    if not value:
+        return None
+    text = str(value).strip().replace("Z", "+00:00")
+    text = re.sub(r"\.\d+", "", text)
+    try:
+        stamp = datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+    return stamp
+
+
+def _ready_since(pod: Dict[str, Any]) -> Optional[datetime.datetime]:
+    for cond in ((pod.get("status") or {}).get("conditions") or []):
+        if isinstance(cond, dict) and cond.get("type") == "Ready" and cond.get("status") == "True":
+            return _timestamp(cond.get("lastTransitionTime"))
+    return None
+
+
+def unmanaged_pods(pods: List[Dict[str, Any]], agent_pods: List[Dict[str, Any]],
+                   endpoints: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
+    """Pods still attached to the previous CNI: to restart once Cilium runs.
+
+    A pod counts as managed by Cilium when a CiliumEndpoint of the same namespace/name exists, or when it was
+    created after the Cilium agent on its node became Ready (its network was then set up by Cilium). Host-network,
+    finished, terminating and unscheduled pods are ignored. Returns ``restart`` (pods with a controller, safe to
+    delete), ``bare`` (no controller: deleting them would lose them), ``waiting`` (the agent on their node is not
+    Ready yet) and the count of ``managed`` pods.
+    """
+    ready_at: Dict[str, Optional[datetime.datetime]] = {}
+    for agent in agent_pods or []:
+        node = (agent.get("spec") or {}).get("nodeName")
+        if node:
+            ready_at[node] = _ready_since(agent)
+    ceps = set()
+    for cep in endpoints or []:
+        meta = _meta(cep)
+        ceps.add((meta.get("namespace"), meta.get("name")))
+    out: Dict[str, Any] = {"restart": [], "bare": [], "waiting": [], "managed": 0}
+    for pod in pods or []:
+        meta = _meta(pod)
+        spec = pod.get("spec") or {}
+        status = pod.get("status") or {}
+        if spec.get("hostNetwork") or meta.get("deletionTimestamp"):
+            continue
+        if status.get("phase") not in ("Running", "Pending"):
+            continue
+        node = spec.get("nodeName")
+        if not node:
+            continue
+        ns, name = meta.get("namespace"), meta.get("name")
+        created = _timestamp(meta.get("creationTimestamp"))
+        since = ready_at.get(node)
+        if (ns, name) in ceps or (since is not None and created is not None and created >= since):
+            out["managed"] += 1
+            continue
+        owners = [o for o in meta.get("ownerReferences") or [] if isinstance(o, dict) and o.get("controller")]
+        entry = {"namespace": ns, "name": name, "node": node, "pod_ip": status.get("podIP"),
+                 "owner": ("%s/%s" % (owners[0].get("kind"), owners[0].get("name"))) if owners else None}
+        if since is None:
+            out["waiting"].append(entry)
+        elif owners:
+            out["restart"].append(entry)
+        else:
+            out["bare"].append(entry)
+    return out

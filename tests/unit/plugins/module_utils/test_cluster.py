@@ -18,7 +18,7 @@ from ansible_collections.kubeshift.cilium.plugins.module_utils._cluster import (
     parse_kube_proxy_config,
     parse_kubeadm_config,
     parse_nodes,
-    set_kubeadm_proxy_disabled,
+    unmanaged_pods,
 )
 
 FIX = os.path.join(os.path.dirname(__file__), "fixtures", "cluster")
@@ -92,23 +92,6 @@ def test_kubeadm_bad(text, match):
 def test_kubeadm_missing_key():
     with pytest.raises(ClusterFactsError, match="ConfigMap kube-system/kubeadm-config has no key 'ClusterConfiguration'"):
         parse_kubeadm_config(cm("kubeadm-config", "kube-system", other="x"))
-
-
-def test_set_proxy_disabled_v1beta4_and_idempotent():
-    text = load("kubeadm-config-v1beta4.yaml")["data"]["ClusterConfiguration"]
-    first = set_kubeadm_proxy_disabled(text)
-    assert first["changed"] and first["supported"]
-    assert yaml.safe_load(first["text"])["proxy"] == {"disabled": True}
-    # everything else kept
-    assert yaml.safe_load(first["text"])["networking"] == yaml.safe_load(text)["networking"]
-    second = set_kubeadm_proxy_disabled(first["text"])
-    assert second == {"changed": False, "supported": True, "text": first["text"]}
-
-
-def test_set_proxy_disabled_v1beta3_unsupported():
-    text = load("kubeadm-config-v1beta3.yaml")["data"]["ClusterConfiguration"]
-    out = set_kubeadm_proxy_disabled(text)
-    assert out == {"changed": False, "supported": False, "text": text}
 
 
 # ---------------------------------------------------------------- endpoints
@@ -330,3 +313,38 @@ def test_build_facts_detects_cilium():
     assert out["cilium"]["daemonset"]["helm_release"] == "cilium"
     assert out["flannel"]["present"] is False
     assert any("no Flannel DaemonSet" in w for w in out["warnings"])
+
+
+# ---------------------------------------------------------------- pods to restart after Cilium is up
+
+def pod(name, node, created, ns="default", host_network=False, phase="Running", owner=True, ready_since=None):
+    obj = {"metadata": {"name": name, "namespace": ns, "creationTimestamp": created},
+           "spec": {"nodeName": node, "hostNetwork": host_network},
+           "status": {"phase": phase, "podIP": "10.244.0.9"}}
+    if owner:
+        obj["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": name + "-rs", "controller": True}]
+    if ready_since:
+        obj["status"]["conditions"] = [{"type": "Ready", "status": "True", "lastTransitionTime": ready_since}]
+    return obj
+
+
+def test_unmanaged_pods():
+    agents = [pod("cilium-a", "n1", "2026-11-23T10:00:00Z", "kube-system", True, ready_since="2026-11-23T10:00:30Z"),
+              pod("cilium-b", "n2", "2026-11-23T10:00:00Z", "kube-system", True, ready_since="2026-11-23T10:01:00.123456Z"),
+              pod("cilium-c", "n3", "2026-11-23T10:00:00Z", "kube-system", True)]  # not Ready
+    pods = [
+        pod("old-web", "n1", "2026-11-23T09:00:00Z"),                      # before the agent: restart
+        pod("new-web", "n1", "2026-11-23T10:05:00Z"),                      # after: managed
+        pod("cep-web", "n2", "2026-11-23T09:00:00Z"),                      # has a CiliumEndpoint: managed
+        pod("bare", "n2", "2026-11-23T09:00:00Z", owner=False),            # no controller: reported, not deleted
+        pod("hostnet", "n1", "2026-11-23T09:00:00Z", host_network=True),   # ignored
+        pod("done", "n1", "2026-11-23T09:00:00Z", phase="Succeeded"),      # ignored
+        pod("wait", "n3", "2026-11-23T09:00:00Z"),                         # agent not ready on n3
+        pod("pending", "n2", "2026-11-23T10:00:59Z", phase="Pending"),     # before agent n2 ready: restart
+    ]
+    out = unmanaged_pods(pods, agents, [{"metadata": {"namespace": "default", "name": "cep-web"}}])
+    assert [p["name"] for p in out["restart"]] == ["old-web", "pending"]
+    assert out["restart"][0]["owner"] == "ReplicaSet/old-web-rs"
+    assert [p["name"] for p in out["bare"]] == ["bare"]
+    assert [p["name"] for p in out["waiting"]] == ["wait"]
+    assert out["managed"] == 2

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import signal
 import sys
 import threading
 import time
@@ -284,7 +283,6 @@ def main() -> int:
     if args.control_plane not in nodes:
         ap.error(f"--control-plane {args.control_plane!r} is not one of the nodes")
     api = config.new_client_from_config(config_file=args.kubeconfig)
-    signal.signal(signal.SIGTERM, lambda *_: STOP.set())
     kubelet = FakeKubelet(api, nodes, args.control_plane, args.version)
     while not STOP.is_set():
         try:

@@ -124,16 +124,25 @@ start_in_node() {
   echo "$! $PREFIX-$node" >"$K/pids/$node.$name"
 }
 
-stop_proc() {
-  local f=$K/pids/$1 pid ns i
-  [[ -r $f ]] || return 0
-  read -r pid ns <"$f"
-  if proc_ok "$1"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+# stop_procs NAME...: TERM every still-running one at once, wait up to 1.5 s, then KILL the rest.
+stop_procs() {
+  local name pid ns i alive pids=()
+  for name in "$@"; do
+    [[ -r $K/pids/$name ]] || continue
+    if proc_ok "$name"; then
+      read -r pid ns <"$K/pids/$name"
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+    rm -f "$K/pids/$name"
+  done
+  for ((i = 0; i < 15; i++)); do
+    alive=0
+    for pid in "${pids[@]+"${pids[@]}"}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    (( alive )) || return 0
+    sleep 0.1
+  done
+  for pid in "${pids[@]+"${pids[@]}"}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 wait_for() { # wait_for SECONDS DESCRIPTION CMD...
@@ -443,32 +452,28 @@ cmd_up() {
 }
 
 cmd_down() {
-  local f name
   if [[ -d $K/pids ]]; then
-    # Node programs first, then the control plane, then the helpers on the host side.
-    for f in "$K"/pids/*; do
-      [[ -e $f ]] || continue
-      name=${f##*/}
-      case $name in *.kube-proxy | *.flanneld) stop_proc "$name" ;; esac
-    done
-    for name in hub.fake-kubelet "$CTR.kube-scheduler" "$CTR.kube-controller-manager" "$CTR.kube-apiserver" "$CTR.etcd" host.api-forward; do
-      stop_proc "$name"
-    done
-    for f in "$K"/pids/*; do [[ -e $f ]] && stop_proc "${f##*/}"; done
+    # Everything is thrown away with its namespaces, so there is no order to respect and no state to save.
+    local all=() f
+    for f in "$K"/pids/*; do [[ -e $f ]] && all+=("${f##*/}"); done
+    stop_procs "${all[@]+"${all[@]}"}"
   fi
   # Anything else still running inside a namespace of this lab (e.g. a kube-proxy a test started by hand).
-  local ns ino pid
+  local ns ino pid link holders=" " inodes=" "
   while read -r ns _; do
     [[ $ns == "$PREFIX"-* ]] || continue
     ino=$(netns_inode "$ns") || continue
-    for pid in /proc/[0-9]*; do
-      pid=${pid#/proc/}
-      [[ $(readlink "/proc/$pid/ns/net" 2>/dev/null) == "net:[$ino]" ]] || continue
-      [[ -r $LAB/${ns#"$PREFIX"-}/pid && $pid == "$(cat "$LAB/${ns#"$PREFIX"-}/pid")" ]] && continue # the holder
-      log "stopping stray process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-80)) in $ns"
-      kill -KILL "$pid" 2>/dev/null || true
-    done
+    inodes+="net:[$ino] "
+    [[ -r $LAB/${ns#"$PREFIX"-}/pid ]] && holders+="$(cat "$LAB/${ns#"$PREFIX"-}/pid") "
   done < <(ip netns list 2>/dev/null)
+  if [[ $inodes != " " ]]; then
+    while read -r pid link; do
+      pid=${pid#/proc/}; pid=${pid%%/*}
+      [[ $inodes == *" $link "* && $holders != *" $pid "* ]] || continue
+      log "stopping stray process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)) in a lab namespace"
+      kill -KILL "$pid" 2>/dev/null || true
+    done < <(find /proc/[0-9]*/ns/net -maxdepth 0 -printf '%p %l\n' 2>/dev/null)
+  fi
   "$NETNS_NODES" down 2>/dev/null || die "netns-nodes.sh down failed"
   log "lab $LAB is down"
 }
@@ -488,7 +493,7 @@ cmd_restart_proxy() {
   (( ${#nodes[@]} )) || nodes=("${NODES[@]}")
   for n in "${nodes[@]}"; do
     [[ -r $LAB/$n/pid ]] || die "no node '$n' in $LAB"
-    stop_proc "$n.kube-proxy"
+    stop_procs "$n.kube-proxy"
     start_kube_proxy "$n"
     log "kube-proxy restarted on $n (log: $K/logs/$n.kube-proxy.log)"
   done

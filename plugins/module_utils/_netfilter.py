@@ -519,8 +519,9 @@ def plan_nft_tables(tables, owners):
 
 def nft_restore_script(family, name, listing):
     """A one-transaction nft script that (re)creates a table exactly as listed (``nft list table F N`` output)."""
-    return "table %s %s\ndelete table %s %s\n%s" % (family, name, family, name,
-                                                     listing if listing.endswith("\n") else listing + "\n")
+    if not listing.endswith("\n"):
+        listing += "\n"
+    return "table %s %s\ndelete table %s %s\n%s" % (family, name, family, name, listing)
 
 
 def check_nft_listing(text, family, name, source):

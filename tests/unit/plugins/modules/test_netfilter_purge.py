@@ -182,7 +182,7 @@ def full_node(**kwargs):
         text = chunk if chunk.startswith("table ") else "table " + chunk
         family, name = text.split()[1:3]
         tables[(family, name)] = text.rstrip("\n") + "\n"
-    ipvs = [line for line in fixture("ipvsadm-Sn.txt").splitlines()]
+    ipvs = fixture("ipvsadm-Sn.txt").splitlines()
     return FakeNode(saves=saves, nft_tables=tables, ipvs=ipvs,
                     kube_ipvs0=["10.96.0.1", "10.96.0.10", "fd00:10:96::1"], ipsets=ipsets_from_fixture(), **kwargs)
 

@@ -290,6 +290,8 @@ def requirements(version: Any, values: Any = None) -> Dict[str, Any]:
 # ------------------------------------------------------------------------------------------- node verdict
 
 def _fmt_kernel(parts: List[int]) -> str:
+    if len(parts) == 3:
+        return "%d.%d.%d" % (parts[0], parts[1], parts[2])
     return ".".join(str(p) for p in parts)
 
 
@@ -352,10 +354,15 @@ def _validate_requirements(req: Any) -> None:
 
 # Cache of the flattened option plan for the last requirements object (kept alive by the reference,
 # so an identity match is safe). Fleet runs call node_verdict with the same requirements many times.
-_PLAN_CACHE = [None, None]  # type: List[Any]
+_PLAN_CACHE = [None, None, None]  # type: List[Any]
 
 
-def _plan(req: Dict[str, Any]) -> List[Tuple[str, str, str, str, Any, str]]:
+def _plan(req: Dict[str, Any]) -> List[Tuple[str, str, str, str, Any, str, Dict[str, Any], Dict[str, Any]]]:
+    """Flatten the required options once per requirements object.
+
+    Each entry carries ready-made pass checks for ``=y`` and ``=m``; node_verdict copies them (a dict copy is
+    several times cheaper than building the dict, which matters for fleets of thousands of nodes).
+    """
     if _PLAN_CACHE[0] is req:
         return _PLAN_CACHE[1]
     plan = []
@@ -369,10 +376,47 @@ def _plan(req: Dict[str, Any]) -> List[Tuple[str, str, str, str, Any, str]]:
                 raise ValueError("requirements: malformed option %r in group %s" % (option, group.get("id")))
             below = option.get("below_kernel")
             required = "y" if kind == "bool" else "y/m"
-            plan.append((name, group["id"], kind, severity, below, required))
+            plan.append((name, group["id"], kind, severity, list(below) if below else None, required,
+                         _check(name, group["id"], "pass", required, "y", "%s=y" % name),
+                         _check(name, group["id"], "pass", required, "m", "%s=m (module)" % name)))
+    ports = []
+    for port in req["ports"]:
+        try:
+            cid = "port:%s/%s" % (port["protocol"], port["port"])
+            ports.append((port["protocol"], port["port"], port["purpose"], cid,
+                          _check(cid, "ports", "pass", "free", None, "%s port is free" % port["purpose"])))
+        except (KeyError, TypeError):
+            raise ValueError("requirements: malformed port %r; pass the output of cilium_requirements" % (port,))
     _PLAN_CACHE[0] = req
     _PLAN_CACHE[1] = plan
+    _PLAN_CACHE[2] = ports
     return plan
+
+
+def _port_plan(req: Dict[str, Any]) -> List[Tuple[Any, Any, Any, str, Dict[str, Any]]]:
+    _plan(req)
+    return _PLAN_CACHE[2]
+
+
+_PASS_TEMPLATES = {}  # type: Dict[Tuple[Any, ...], Dict[str, Any]]
+_MODULE_PASS = {}  # type: Dict[Tuple[str, str, str], Dict[str, Any]]
+
+
+def _pass_copy(cid: str, group: str, required: Any, found: Any, message: str) -> Dict[str, Any]:
+    """A fresh pass check built from a cached template (found must be hashable)."""
+    key = (cid, group, required, found.__class__, found, message)
+    template = _PASS_TEMPLATES.get(key)
+    if template is None:
+        if len(_PASS_TEMPLATES) > 4096:
+            _PASS_TEMPLATES.clear()
+        template = _PASS_TEMPLATES[key] = _check(cid, group, "pass", required, found, message)
+    return template.copy()
+
+
+def _backport_evident(req: Dict[str, Any], group: Any, options: Dict[str, Any]) -> bool:
+    """True when every option of the feature's kernel-config group is built (a distro backport)."""
+    names = [entry[0] for entry in _plan(req) if entry[1] == group]
+    return bool(names) and all(options.get(name) in ("y", "m") for name in names)
 
 
 def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
@@ -380,7 +424,8 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
     if node is None and isinstance(facts, dict):
         node = facts.get("hostname")
     node = str(node) if node is not None else "<unnamed node>"
-    _validate_requirements(req)
+    if _PLAN_CACHE[0] is not req:
+        _validate_requirements(req)
     f = _Facts(facts, node)
     checks = []  # type: List[Dict[str, Any]]
     add = checks.append
@@ -394,7 +439,7 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
     elif not isinstance(arch, str):
         raise ValueError("node %s: node_facts.architecture must be a string, got %s" % (node, type_name(arch)))
     elif arch in ARCHITECTURES:
-        add(_check("architecture", "platform", "pass", "amd64 or arm64", arch, "%s is supported" % arch))
+        add(_pass_copy("architecture", "platform", "amd64 or arm64", arch, "%s is supported" % arch))
     else:
         add(_check("architecture", "platform", "fail", "amd64 or arm64", arch,
                    "Cilium ships images for amd64 and arm64 only, not %s" % arch))
@@ -403,8 +448,9 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
     kernel = f.section("kernel")
     release = f.sub(kernel, "kernel", "release", str)
     kversion = f.sub(kernel, "kernel", "version", list) or []
-    if any(not isinstance(p, int) or isinstance(p, bool) for p in kversion):
-        raise ValueError("node %s: node_facts.kernel.version must be a list of integers, got %r" % (node, kversion))
+    for part in kversion:
+        if not isinstance(part, int) or isinstance(part, bool):
+            raise ValueError("node %s: node_facts.kernel.version must be a list of integers, got %r" % (node, kversion))
     kparts = (list(kversion) + [0, 0, 0])[:3] if kversion else None
     floor = req["kernel_floor"]
     floor_version = list(floor.get("version") or [0])
@@ -413,8 +459,9 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
         add(_check("kernel_version", "kernel", "unknown", ">= " + _fmt_kernel(floor_version), release,
                    "kernel release %s could not be parsed" % (repr(release) if release else "is unknown")))
     elif kparts >= floor_version:
-        add(_check("kernel_version", "kernel", "pass", ">= " + _fmt_kernel(floor_version), release,
-                   "kernel %s meets Cilium %s's floor %s" % (_fmt_kernel(kparts), line, _fmt_kernel(floor_version))))
+        floor_text = _fmt_kernel(floor_version)
+        add(_pass_copy("kernel_version", "kernel", ">= " + floor_text, release,
+                       "kernel %s meets Cilium %s's floor %s" % (_fmt_kernel(kparts), line, floor_text)))
     else:
         distro = f.section("distro") or {}
         did = f.sub(distro, "distro", "id", str) or ""
@@ -472,25 +519,27 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
     module_state = f.sub(modules_facts, "modules", "state", dict) or {}
     config_modules = modules_facts.get("config_modules")
     m_options = []  # type: List[Tuple[str, str, str]]
-    for name, group, kind, severity, below, required in _plan(req):
-        if below is not None and kparts is not None and kparts >= list(below):
+    # The hot loop of fleet runs: dict literals instead of _check() calls, messages precomputed in the plan.
+    for name, group, kind, severity, below, required, pass_y, pass_m in _plan(req):
+        if below is not None and kparts is not None and kparts >= below:
             add(_check(name, group, "skipped", required, None,
                        "%s is not a Kconfig option on kernel %s (built in since %s)"
                        % (name, _fmt_kernel(kparts), _fmt_kernel(below))))
             continue
         if not config_ok:
-            add(_check(name, group, "unknown", required, None, unknown_message))
+            add({"id": name, "group": group, "status": "unknown", "required": required, "found": None,
+                 "message": unknown_message})
             continue
         value = options.get(name)
         if value == "y":
-            add(_check(name, group, "pass", required, "y", "%s=y" % name))
+            add(pass_y.copy())
         elif value == "m":
             if kind == "bool":
                 add(_check(name, group, severity, required, "m",
                            "%s is a bool option and must be =y; =m in %s means the config is inconsistent"
                            % (name, source)))
             else:
-                add(_check(name, group, "pass", required, "m", "%s=m (module)" % name))
+                add(pass_m.copy())
                 m_options.append((name, group, severity))
         elif value is None or value == "n":
             add(_check(name, group, severity, required, value,
@@ -507,12 +556,17 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
             continue
         seen_modules.add(module)
         state = module_state.get(module)
+        if config_modules is not False and state in ("loaded", "loadable", "builtin"):
+            template = _MODULE_PASS.get((module, group, state))
+            if template is None:
+                template = _MODULE_PASS[(module, group, state)] = _check(
+                    "module:" + module, group, "pass", "loadable", state, "module %s is %s" % (module, state))
+            add(template.copy())
+            continue
         cid = "module:" + module
         if config_modules is False:
             add(_check(cid, group, severity, "loadable", None,
                        "%s=m but CONFIG_MODULES is off: the config does not match the kernel" % name))
-        elif state in ("loaded", "loadable", "builtin"):
-            add(_check(cid, group, "pass", "loadable", state, "module %s is %s" % (module, state)))
         elif state == "missing":
             add(_check(cid, group, severity, "loadable", state,
                        "%s=m but module %s is not installed under /lib/modules" % (name, module)))
@@ -529,21 +583,22 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
         mounted = bool(bpffs.get("mounted"))
         points = f.sub(bpffs, "bpffs", "mountpoints", list) or []
         if mounted and "/sys/fs/bpf" in points:
-            add(_check("bpffs", "mounts", "pass", "mounted at /sys/fs/bpf", points, "bpffs is mounted at /sys/fs/bpf"))
+            add(_check("bpffs", "mounts", "pass", "mounted at /sys/fs/bpf", list(points),
+                       "bpffs is mounted at /sys/fs/bpf"))
         elif not needs.get("bpffs_automount", True):
-            add(_check("bpffs", "mounts", "fail", "mounted at /sys/fs/bpf", points,
+            add(_check("bpffs", "mounts", "fail", "mounted at /sys/fs/bpf", list(points),
                        "bpffs is not mounted at /sys/fs/bpf and bpf.autoMount.enabled=false"))
         else:
-            add(_check("bpffs", "mounts", "warn", "mounted at /sys/fs/bpf", points,
+            add(_check("bpffs", "mounts", "warn", "mounted at /sys/fs/bpf", list(points),
                        "bpffs is not mounted at /sys/fs/bpf: Cilium mounts it itself, but pinned maps are lost "
                        "when the agent restarts"))
         persisted = bool(bpffs.get("persisted"))
         by = f.sub(bpffs, "bpffs", "persisted_by", list) or []
         if persisted:
-            add(_check("bpffs_persisted", "mounts", "pass", "fstab or sys-fs-bpf.mount", by,
+            add(_check("bpffs_persisted", "mounts", "pass", "fstab or sys-fs-bpf.mount", list(by),
                        "bpffs mount persisted by %s" % ", ".join(str(x) for x in by)))
         else:
-            add(_check("bpffs_persisted", "mounts", "warn", "fstab or sys-fs-bpf.mount", by,
+            add(_check("bpffs_persisted", "mounts", "warn", "fstab or sys-fs-bpf.mount", list(by),
                        "bpffs is not persisted (no fstab line, no sys-fs-bpf.mount unit): it is gone after reboot"))
 
     # cgroup v2
@@ -584,9 +639,6 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
                    "BTF file not checked (captured config audit); CONFIG_DEBUG_INFO_BTF decides"))
 
     # features
-    group_options = {}  # type: Dict[str, List[str]]
-    for name, group, kind, severity, below, required in _plan(req):
-        group_options.setdefault(group, []).append(name)
     for feature in req["features"]:
         fid = "feature:" + str(feature.get("id"))
         minimum = list((feature.get("min_kernel_by_arch") or {}).get(arch) or feature.get("min_kernel") or [0])
@@ -599,12 +651,12 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
         elif backported and minimum <= floor_version:
             add(_check(fid, "features", "pass", need, release,
                        "%s: below %s upstream, covered by the distro's backports" % (why, _fmt_kernel(minimum))))
-        elif backported and feature.get("group") in group_options and config_ok and all(
-                options.get(o) in ("y", "m") for o in group_options[feature["group"]]):
+        elif backported and config_ok and _backport_evident(req, feature.get("group"), options):
             add(_check(fid, "features", "pass", need, release,
                        "%s: kernel %s is below %s upstream, but %s in the config shows the distro backported it"
                        % (why, _fmt_kernel(kparts), _fmt_kernel(minimum),
-                          ", ".join("%s=%s" % (o, options.get(o)) for o in group_options[feature["group"]]))))
+                          ", ".join("%s=%s" % (e[0], options.get(e[0])) for e in _plan(req)
+                                    if e[1] == feature["group"]))))
         else:
             add(_check(fid, "features", feature.get("severity", "fail"), need, release,
                        "%s asks for %s, which needs kernel %s; node has %s"
@@ -613,31 +665,28 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
     # ports
     ports = f.section("ports", list)
     if ports is None:
-        for port in req["ports"]:
-            add(_check("port:%s/%s" % (port["protocol"], port["port"]), "ports", "unknown", "free", None,
-                       "node_facts has no ports list"))
+        for protocol, number, purpose, cid, template in _port_plan(req):
+            add(_check(cid, "ports", "unknown", "free", None, "node_facts has no ports list"))
     else:
         taken = {}
         for entry in ports:
             if not isinstance(entry, dict):
                 raise ValueError("node %s: node_facts.ports entries must be dicts, got %s" % (node, type_name(entry)))
             taken[(entry.get("protocol"), entry.get("port"))] = entry
-        for port in req["ports"]:
-            cid = "port:%s/%s" % (port["protocol"], port["port"])
-            holder = taken.get((port["protocol"], port["port"]))
+        for protocol, number, purpose, cid, template in _port_plan(req):
+            holder = taken.get((protocol, number)) if taken else None
             if holder is None:
-                add(_check(cid, "ports", "pass", "free", None, "%s port is free" % port["purpose"]))
+                add(template.copy())
                 continue
             owner = str(holder.get("owner") or "unknown")
             if owner.startswith("cilium"):
-                add(_check(cid, "ports", "pass", "free", owner, "%s port is already held by Cilium" % port["purpose"]))
+                add(_check(cid, "ports", "pass", "free", owner, "%s port is already held by Cilium" % purpose))
             else:
                 hint = ""
-                if port["purpose"] == "vxlan":
+                if purpose == "vxlan":
                     hint = " (Flannel's flannel.1 uses it too: set tunnelPort, e.g. 8473, for a live migration)"
                 add(_check(cid, "ports", "warn", "free", owner,
-                           "%s port %s/%s is taken by %s%s"
-                           % (port["purpose"], port["port"], port["protocol"], owner, hint)))
+                           "%s port %s/%s is taken by %s%s" % (purpose, number, protocol, owner, hint)))
 
     # firewall, iptables backends, privileges
     firewall = f.section("firewall")
@@ -645,11 +694,11 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
         add(_check("firewall", "host", "unknown", "inactive", None, "node_facts has no firewall section"))
     elif firewall.get("active"):
         findings = f.sub(firewall, "firewall", "findings", list) or []
-        add(_check("firewall", "host", "warn", "inactive", findings,
+        add(_check("firewall", "host", "warn", "inactive", list(findings),
                    "host firewall active (%s): open Cilium's ports between nodes"
                    % ("; ".join(str(x) for x in findings) or "no details")))
     else:
-        add(_check("firewall", "host", "pass", "inactive", [], "no active host firewall found"))
+        add(_pass_copy("firewall", "host", "inactive", None, "no active host firewall found"))
 
     iptables = f.section("iptables")
     if iptables is None:
@@ -658,28 +707,27 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
         add(_check("iptables_backends", "host", "warn", "one backend", "legacy+nft",
                    "both iptables-legacy and iptables-nft hold rules; clean one backend up"))
     else:
-        add(_check("iptables_backends", "host", "pass", "one backend", iptables.get("default"),
-                   "iptables rules live in one backend (%s)" % iptables.get("default")))
+        add(_pass_copy("iptables_backends", "host", "one backend", iptables.get("default"),
+                       "iptables rules live in one backend (%s)" % iptables.get("default")))
 
     privileges = f.section("privileges")
     wanted = "the capabilities Cilium's agent uses"
     if privileges is None:
         add(_check("privileges", "host", "unknown", wanted, None, "node_facts has no privileges section"))
     elif privileges.get("ok"):
-        add(_check("privileges", "host", "pass", wanted, [], "the audit ran with every capability the agent uses"))
+        add(_pass_copy("privileges", "host", wanted, None, "the audit ran with every capability the agent uses"))
     else:
         missing = f.sub(privileges, "privileges", "missing", list) or []
-        add(_check("privileges", "host", "warn", wanted, missing,
+        add(_check("privileges", "host", "warn", wanted, list(missing),
                    "the audit ran without %s: some facts may be incomplete, and a container runtime that cannot "
                    "grant them will stop the agent" % (", ".join(str(x) for x in missing) or "full privileges")))
 
-    worst = 0
+    seen_statuses = set(c["status"] for c in checks)
     verdict = "pass"
-    for check in checks:
-        rank = _RANK[check["status"]]
-        if rank > worst:
-            worst = rank
-            verdict = check["status"]
+    for status in ("fail", "unknown", "warn"):
+        if status in seen_statuses:
+            verdict = status
+            break
     return {"verdict": verdict, "kernel_release": release if release is not None else "unknown", "checks": checks}
 
 
@@ -709,8 +757,13 @@ def fleet_summary(node_results: Any) -> Dict[str, Any]:
         elif verdict == "warn":
             warned.append(str(host))
         for check in entry["checks"]:
-            status = check.get("status") if isinstance(check, dict) else None
-            if status not in _RANK:
+            try:
+                status = check["status"]
+            except (KeyError, TypeError):
+                status = None
+            if status == "pass" or status == "skipped":
+                continue
+            if status not in _RANK or "id" not in check:
                 raise ValueError("node %s: malformed check %r" % (host, check))
             if status in ("fail", "warn", "unknown"):
                 slot = by_check.get(check["id"])

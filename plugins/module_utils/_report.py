@@ -40,11 +40,52 @@ def _validate_report(report: Any) -> None:
         raise ValueError("report: expected the dict built by build_report (cilium_version, nodes, summary)")
 
 
+_NODE_KEYS = frozenset(("verdict", "kernel_release", "checks"))
+
+
 def render_json(report: Dict[str, Any], indent: Any = None) -> str:
+    """report.json text; compact unless ``indent`` is given.
+
+    Compact output is assembled from per-check fragments: fleets repeat the same check (same id, status,
+    found value and message) on many nodes, so each distinct check is encoded once. The result is the same
+    document ``json.dumps`` would produce.
+    """
     _validate_report(report)
-    if indent is None:
-        return json.dumps(report, separators=(",", ":"), sort_keys=False)
-    return json.dumps(report, indent=indent, sort_keys=False)
+    if indent is not None:
+        return json.dumps(report, indent=indent, sort_keys=False)
+    dumps = json.dumps
+    memo = {}  # type: Dict[Any, str]
+    nodes = []
+    for host, entry in report["nodes"].items():
+        if not isinstance(entry, dict) or set(entry) != _NODE_KEYS or not isinstance(entry["checks"], list):
+            nodes.append("%s:%s" % (dumps(str(host)), dumps(entry, separators=(",", ":"))))
+            continue
+        fragments = []
+        for check in entry["checks"]:
+            text = None
+            key = None
+            if isinstance(check, dict) and len(check) == 6:
+                try:
+                    found = check["found"]
+                    key = (check["id"], check["group"], check["status"], check["required"], found.__class__,
+                           tuple(found) if found.__class__ is list else found, check["message"])
+                    text = memo.get(key)
+                except (KeyError, TypeError):  # other keys, or an unhashable found/required value
+                    key = None
+            if text is None:
+                text = dumps(check, separators=(",", ":"))
+                if key is not None:
+                    memo[key] = text
+            fragments.append(text)
+        nodes.append('%s:{"verdict":%s,"kernel_release":%s,"checks":[%s]}' % (
+            dumps(str(host)), dumps(entry["verdict"]), dumps(entry["kernel_release"]), ",".join(fragments)))
+    parts = []
+    for key, value in report.items():
+        if key == "nodes":
+            parts.append('"nodes":{%s}' % ",".join(nodes))
+        else:
+            parts.append("%s:%s" % (dumps(str(key)), dumps(value, separators=(",", ":"))))
+    return "{%s}" % ",".join(parts)
 
 
 def _ordered_hosts(nodes: Dict[str, Any]) -> List[str]:
@@ -52,15 +93,37 @@ def _ordered_hosts(nodes: Dict[str, Any]) -> List[str]:
     return sorted(nodes, key=lambda h: (-_RANK.get(nodes[h].get("verdict"), 0), h))
 
 
-def check_columns(nodes: Dict[str, Any]) -> List[str]:
+def check_columns(nodes: Dict[str, Any]) -> List[Any]:
     """Every check id seen in the fleet, in first-seen order."""
-    seen = {}  # type: Dict[str, None]
-    for entry in nodes.values():
-        for check in entry.get("checks", ()):
-            cid = check.get("id")
-            if cid not in seen:
-                seen[cid] = None
-    return [str(c) for c in seen]
+    seen = {}  # type: Dict[Any, None]
+    try:
+        for host, entry in nodes.items():
+            seen.update(dict.fromkeys([check["id"] for check in entry["checks"]]))
+    except (KeyError, TypeError, AttributeError):
+        raise ValueError("report: node %s has a malformed check list" % host)
+    return list(seen)
+
+
+class _RowCache(object):
+    """Render each distinct check once: fleets repeat the same failing check on many nodes."""
+
+    def __init__(self, render):
+        self.render = render
+        self.memo = {}  # type: Dict[Any, str]
+
+    def __call__(self, check: Dict[str, Any]) -> str:
+        try:
+            found = check.get("found")
+            required = check.get("required")
+            key = (check.get("id"), check.get("group"), check.get("status"), required.__class__,
+                   tuple(required) if required.__class__ is list else required, found.__class__,
+                   tuple(found) if found.__class__ is list else found, check.get("message"))
+            text = self.memo.get(key)
+        except TypeError:  # unhashable values: render without caching
+            return self.render(check)
+        if text is None:
+            text = self.memo[key] = self.render(check)
+        return text
 
 
 def _text(value: Any) -> str:
@@ -112,38 +175,56 @@ def render_markdown(report: Dict[str, Any]) -> str:
     add("| node | verdict | kernel | fail | unknown | warn | failing checks |")
     add("| --- | --- | --- | ---: | ---: | ---: | --- |")
     hosts = _ordered_hosts(nodes)
+    details = []
     for host in hosts:
         entry = nodes[host]
-        counts = {"fail": 0, "unknown": 0, "warn": 0}
-        bad = []
-        for check in entry.get("checks", ()):
-            status = check.get("status")
-            if status in counts:
-                counts[status] += 1
-                if status == "fail":
-                    bad.append(str(check.get("id")))
+        buckets = _problems(entry)
+        bad = [str(c.get("id")) for c in buckets["fail"]]
         add("| %s | %s | %s | %d | %d | %d | %s |" % (
-            _md(host), _md(entry.get("verdict")), _md(entry.get("kernel_release")), counts["fail"],
-            counts["unknown"], counts["warn"], _md(", ".join(bad)) if bad else ""))
+            _md(host), _md(entry.get("verdict")), _md(entry.get("kernel_release")), len(buckets["fail"]),
+            len(buckets["unknown"]), len(buckets["warn"]), _md(", ".join(bad)) if bad else ""))
+        if entry.get("verdict") != "pass":
+            details.append((host, entry, buckets))
     add("")
-    details = [h for h in hosts if nodes[h].get("verdict") != "pass"]
     if details:
+        md_row = _RowCache(_md_detail_row)
         add("## Details")
-        for host in details:
-            entry = nodes[host]
+        for host, entry, buckets in details:
             add("")
             add("### %s (%s)" % (_md(host), _md(entry.get("verdict"))))
             add("")
             add("| check | group | status | required | found | message |")
             add("| --- | --- | --- | --- | --- | --- |")
             for status in _DETAIL_STATUSES:
-                for check in entry.get("checks", ()):
-                    if check.get("status") == status:
-                        add("| %s | %s | %s | %s | %s | %s |" % (
-                            _md(check.get("id")), _md(check.get("group")), status, _md(check.get("required")),
-                            _md(check.get("found")), _md(check.get("message"))))
+                for check in buckets[status]:
+                    add(md_row(check))
         add("")
     return "\n".join(out)
+
+
+def _md_detail_row(check: Dict[str, Any]) -> str:
+    return "| %s | %s | %s | %s | %s | %s |" % (
+        _md(check.get("id")), _md(check.get("group")), _md(check.get("status")), _md(check.get("required")),
+        _md(check.get("found")), _md(check.get("message")))
+
+
+def _html_detail_row(check: Dict[str, Any]) -> str:
+    status = _e(check.get("status"))
+    return '<tr><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+        _e(check.get("id")), _e(check.get("group")), status, status, _e(check.get("required")),
+        _e(check.get("found")), _e(check.get("message")))
+
+
+def _problems(entry: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
+    """The node's fail/unknown/warn checks, by status, in check order."""
+    buckets = {"fail": [], "unknown": [], "warn": []}  # type: Dict[str, List[Dict[str, Any]]]
+    if entry.get("verdict") == "pass":
+        return buckets
+    for check in entry.get("checks", ()):
+        status = check.get("status")
+        if status != "pass" and status in buckets:
+            buckets[status].append(check)
+    return buckets
 
 
 # ---------------------------------------------------------------------------------------------- html
@@ -210,30 +291,35 @@ def render_html(report: Dict[str, Any]) -> str:
     add("".join('<th class="c">%s</th>' % _e(c) for c in columns))
     add("</tr></thead><tbody>")
     cells = _CELLS
+    index = dict((c, i) for i, c in enumerate(columns))
+    blank = [_CELL_NONE] * len(columns)
+    details = []
+    html_row = _RowCache(_html_detail_row)
     for host in hosts:
         entry = nodes[host]
-        status_of = {}
-        for check in entry.get("checks", ()):
-            status_of[check.get("id")] = check.get("status")
+        row = list(blank)
+        for check in entry["checks"]:
+            row[index[check["id"]]] = cells.get(check.get("status"), _CELL_NONE)
         verdict = entry.get("verdict")
-        row = "".join(cells.get(status_of.get(c), _CELL_NONE) for c in columns)
+        anchor = _e(host)
         add('<tr><td class="h"><a href="#n-%s">%s</a></td>%s%s</tr>' % (
-            _e(host), _e(host), cells.get(verdict, _CELL_NONE), row))
+            anchor, anchor, cells.get(verdict, _CELL_NONE), "".join(row)))
+        details.append((anchor, entry))
     add("</tbody></table></div>")
     add("<h2>Details</h2>")
     any_detail = False
-    for host in hosts:
-        entry = nodes[host]
-        rows = []
-        for status in _DETAIL_STATUSES:
-            for check in entry.get("checks", ()):
-                if check.get("status") == status:
-                    rows.append('<tr><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>'
-                                % (_e(check.get("id")), _e(check.get("group")), status, status,
-                                   _e(check.get("required")), _e(check.get("found")), _e(check.get("message"))))
+    for anchor, entry in details:
         verdict = _e(entry.get("verdict"))
         add('<h3 id="n-%s">%s <span class="%s">&nbsp;%s&nbsp;</span> <small>kernel %s</small></h3>'
-            % (_e(host), _e(host), verdict, verdict, _e(entry.get("kernel_release"))))
+            % (anchor, anchor, verdict, verdict, _e(entry.get("kernel_release"))))
+        if verdict == "pass":
+            add("<p>All checks passed or were skipped.</p>")
+            continue
+        buckets = _problems(entry)
+        rows = []
+        for status in _DETAIL_STATUSES:
+            for check in buckets[status]:
+                rows.append(html_row(check))
         if rows:
             any_detail = True
             add("<table><tr><th>check</th><th>group</th><th>status</th><th>required</th><th>found</th>"

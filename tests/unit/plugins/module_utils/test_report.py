@@ -147,3 +147,17 @@ def test_build_report_rejects_bad_node():
     with pytest.raises(ValueError) as err:
         rp.build_report({"n1": {"verdict": "pass"}}, "1.18.12")
     assert "node n1" in str(err.value)
+
+
+def test_compact_json_equals_plain_dumps_even_for_odd_entries():
+    results = fleet()
+    results["odd"] = {"verdict": "pass", "kernel_release": "6.1", "checks": [], "extra": 1}
+    results["good"]["checks"].append({"id": "x", "group": "g", "status": "pass", "required": ["a"], "found": {"b": 1},
+                                      "message": "m"})
+    results["warned"]["checks"].append({"id": "y", "group": "g", "status": "pass", "required": 1, "found": True,
+                                        "message": "m"})
+    results["broken"]["checks"].append({"id": "y", "group": "g", "status": "pass", "required": 1, "found": 1,
+                                        "message": "m"})
+    report = rp.build_report(results, "1.18.12")
+    assert rp.render_json(report) == json.dumps(report, separators=(",", ":"))
+    assert '"found":true' in rp.render_json(report) and '"found":1' in rp.render_json(report)

@@ -96,6 +96,7 @@ def _ordered_hosts(nodes: Dict[str, Any]) -> List[str]:
 def check_columns(nodes: Dict[str, Any]) -> List[Any]:
     """Every check id seen in the fleet, in first-seen order."""
     seen = {}  # type: Dict[Any, None]
+    host = None
     try:
         for host, entry in nodes.items():
             seen.update(dict.fromkeys([check["id"] for check in entry["checks"]]))

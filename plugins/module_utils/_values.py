@@ -61,28 +61,23 @@ CHART_DEFAULTS = {
 
 _MISSING = object()
 
-_TYPE_NAMES = {
-    bool: "bool",
-    int: "int",
-    float: "float",
-    str: "string",
-    dict: "dict",
-    list: "list",
-    type(None): "null",
-}
+# Order matters: bool is a subclass of int.
+_TYPE_NAMES = (
+    (bool, "bool"),
+    (int, "int"),
+    (float, "float"),
+    (str, "string"),
+    (dict, "dict"),
+    ((list, tuple), "list"),
+    (type(None), "null"),
+)
 
 
 def type_name(value: Any) -> str:
     """Return a user-facing (YAML-ish) name for the type of ``value``."""
-    for kind, name in _TYPE_NAMES.items():
-        if type(value) is kind:  # bool must not be reported as int
+    for kind, name in _TYPE_NAMES:
+        if isinstance(value, kind):
             return name
-    if isinstance(value, dict):
-        return "dict"
-    if isinstance(value, (list, tuple)):
-        return "list"
-    if isinstance(value, str):
-        return "string"
     return type(value).__name__
 
 
@@ -161,19 +156,19 @@ class Values(object):
 
     def get_bool(self, key: str) -> bool:
         """Helm-ish truthiness: ``true``/``false`` or the strings ``"true"``/``"false"``; null/unset → default."""
-        value, _ = self.raw(key)
+        value = self.raw(key)[0]
         return to_bool(value, key)
 
     def get_optional_bool(self, key: str) -> Optional[bool]:
         """Like :meth:`get_bool` but keeps ``None`` when neither the values nor the chart set the key."""
-        value, _ = self.raw(key)
+        value = self.raw(key)[0]
         if value is None:
             return None
         return to_bool(value, key)
 
     def get_str(self, key: str, choices: Optional[Sequence[str]] = None) -> str:
         """A string value (``None`` → ``""``), optionally restricted to ``choices``."""
-        value, _ = self.raw(key)
+        value = self.raw(key)[0]
         if value is None:
             value = ""
         if not isinstance(value, str):
@@ -188,7 +183,7 @@ class Values(object):
 
     def get_port(self, key: str, default: int) -> int:
         """A TCP/UDP port (int or digit string); 0 or empty → ``default``."""
-        value, _ = self.raw(key)
+        value = self.raw(key)[0]
         if value is None or value == "" or value == 0:
             return default
         if isinstance(value, bool):
@@ -206,7 +201,7 @@ class Values(object):
         return value
 
     def get_dict(self, key: str) -> Dict[str, Any]:
-        value, _ = self.raw(key)
+        value = self.raw(key)[0]
         if value is None:
             return {}
         if not isinstance(value, dict):
@@ -215,7 +210,7 @@ class Values(object):
 
     def kube_proxy_replacement(self) -> bool:
         """``kubeProxyReplacement``: only true/false (bool or string) are valid since chart 1.14."""
-        value, _ = self.raw("kubeProxyReplacement")
+        value = self.raw("kubeProxyReplacement")[0]
         if value is None:
             return False
         if isinstance(value, str) and value.strip().lower() in ("strict", "partial", "probe", "disabled"):
@@ -226,7 +221,7 @@ class Values(object):
         return to_bool(value, "kubeProxyReplacement")
 
     def get_list_or_none(self, key: str) -> Optional[List[Any]]:
-        value, _ = self.raw(key)
+        value = self.raw(key)[0]
         if value is None:
             return None
         if not isinstance(value, list):

@@ -73,8 +73,9 @@ def main():
     gc.freeze()
 
     best = None
-    for _ in range(max(1, args.repeat)):
+    for attempt in range(max(1, args.repeat)):
         run = one_run(fleet, args.version, values)
+        run["attempt"] = attempt + 1
         if best is None or run["wall"] < best["wall"]:
             best = run
     sys.stderr.write("nodes %d, checks per node %d, verdicts %s; best of %d: %s; cpu %.3f s; sizes %s\n" % (

@@ -549,8 +549,8 @@ def test_this_machines_kernel_fails_base_on_schedstats_and_user_api_hash():
     assert verdict["verdict"] == "fail"
     geneve = pf.node_verdict(facts, pf.requirements("1.18.12", {"tunnelProtocol": "geneve"}), "localhost")
     assert check(geneve, "CONFIG_GENEVE")["status"] == "fail"
-    wireguard = pf.node_verdict(facts, pf.requirements("1.18.12", {"encryption": {"enabled": True,
-                                                                                   "type": "wireguard"}}), "localhost")
+    wireguard_values = {"encryption": {"enabled": True, "type": "wireguard"}}
+    wireguard = pf.node_verdict(facts, pf.requirements("1.18.12", wireguard_values), "localhost")
     assert check(wireguard, "CONFIG_WIREGUARD")["status"] == "fail"
 
 

@@ -44,21 +44,39 @@ _NODE_KEYS = frozenset(("verdict", "kernel_release", "checks"))
 
 
 def render_json(report: Dict[str, Any], indent: Any = None) -> str:
-    """report.json text; compact unless ``indent`` is given.
+    """report.json text; compact unless ``indent`` (spaces per level) is given.
 
-    Compact output is assembled from per-check fragments: fleets repeat the same check (same id, status,
-    found value and message) on many nodes, so each distinct check is encoded once. The result is the same
-    document ``json.dumps`` would produce.
+    The text is assembled from per-check fragments: fleets repeat the same check (same id, status, found value
+    and message) on many nodes, so each distinct check is encoded once. The result is exactly the document
+    ``json.dumps(report, indent=indent)`` (or the compact ``separators=(",", ":")`` form) would produce.
     """
     _validate_report(report)
-    if indent is not None:
-        return json.dumps(report, indent=indent, sort_keys=False)
-    dumps = json.dumps
+    if indent is not None and (isinstance(indent, bool) or not isinstance(indent, int) or indent < 0):
+        raise ValueError("report: indent must be a non-negative integer, got %r" % (indent,))
+    if indent is None:
+        key_sep = ":"
+
+        def encode(value: Any, depth: int) -> str:
+            return json.dumps(value, separators=(",", ":"))
+
+        def pad(depth: int) -> str:
+            return ""
+    else:
+        key_sep = ": "
+        pads = ["\n" + " " * (indent * depth) for depth in range(6)]
+
+        def encode(value: Any, depth: int) -> str:
+            return json.dumps(value, indent=indent).replace("\n", pads[depth])
+
+        def pad(depth: int) -> str:
+            return pads[depth]
+    item_sep = ","
+
     memo = {}  # type: Dict[Any, str]
     nodes = []
     for host, entry in report["nodes"].items():
         if not isinstance(entry, dict) or set(entry) != _NODE_KEYS or not isinstance(entry["checks"], list):
-            nodes.append("%s:%s" % (dumps(str(host)), dumps(entry, separators=(",", ":"))))
+            nodes.append("%s%s%s%s" % (pad(2), json.dumps(str(host)), key_sep, encode(entry, 2)))
             continue
         fragments = []
         for check in entry["checks"]:
@@ -73,19 +91,24 @@ def render_json(report: Dict[str, Any], indent: Any = None) -> str:
                 except (KeyError, TypeError):  # other keys, or an unhashable found/required value
                     key = None
             if text is None:
-                text = dumps(check, separators=(",", ":"))
+                text = pad(4) + encode(check, 4)
                 if key is not None:
                     memo[key] = text
             fragments.append(text)
-        nodes.append('%s:{"verdict":%s,"kernel_release":%s,"checks":[%s]}' % (
-            dumps(str(host)), dumps(entry["verdict"]), dumps(entry["kernel_release"]), ",".join(fragments)))
+        checks = "[%s%s]" % (item_sep.join(fragments), pad(3)) if fragments else "[]"
+        nodes.append("%s%s%s{%s%s%s%s%s%s%s%s%s%s%s%s%s}" % (
+            pad(2), json.dumps(str(host)), key_sep,
+            pad(3), '"verdict"', key_sep, json.dumps(entry["verdict"]), item_sep,
+            pad(3), '"kernel_release"', key_sep, json.dumps(entry["kernel_release"]), item_sep,
+            pad(3), '"checks"' + key_sep + checks, pad(2)))
     parts = []
     for key, value in report.items():
         if key == "nodes":
-            parts.append('"nodes":{%s}' % ",".join(nodes))
+            body = "{%s%s}" % (item_sep.join(nodes), pad(1)) if nodes else "{}"
+            parts.append('%s"nodes"%s%s' % (pad(1), key_sep, body))
         else:
-            parts.append("%s:%s" % (dumps(str(key)), dumps(value, separators=(",", ":"))))
-    return "{%s}" % ",".join(parts)
+            parts.append("%s%s%s%s" % (pad(1), json.dumps(str(key)), key_sep, encode(value, 1)))
+    return "{%s%s}" % (item_sep.join(parts), pad(0)) if parts else "{}"
 
 
 def _ordered_hosts(nodes: Dict[str, Any]) -> List[str]:

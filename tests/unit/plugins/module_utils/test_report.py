@@ -161,3 +161,23 @@ def test_compact_json_equals_plain_dumps_even_for_odd_entries():
     report = rp.build_report(results, "1.18.12")
     assert rp.render_json(report) == json.dumps(report, separators=(",", ":"))
     assert '"found":true' in rp.render_json(report) and '"found":1' in rp.render_json(report)
+
+
+@pytest.mark.parametrize("indent", [None, 0, 1, 2, 4])
+def test_json_matches_json_dumps_for_every_indent(indent):
+    results = fleet()
+    results["odd"] = {"verdict": "pass", "kernel_release": "6.1", "checks": [], "extra": {"a": [1, 2]}}
+    results["empty"] = {"verdict": "unknown", "kernel_release": "unknown", "checks": []}
+    report = rp.build_report(results, "1.18.12")
+    expected = json.dumps(report, separators=(",", ":")) if indent is None else json.dumps(report, indent=indent)
+    assert rp.render_json(report, indent) == expected
+    empty = rp.build_report({}, "1.18.12")
+    expected = json.dumps(empty, separators=(",", ":")) if indent is None else json.dumps(empty, indent=indent)
+    assert rp.render_json(empty, indent) == expected
+
+
+@pytest.mark.parametrize("indent", [-1, "2", True, 1.5])
+def test_json_rejects_bad_indent(indent):
+    with pytest.raises(ValueError) as err:
+        rp.render_json(rp.build_report({}, "1.18.12"), indent)
+    assert "indent must be a non-negative integer" in str(err.value)

@@ -151,10 +151,13 @@ class _RowCache(object):
 
 
 def _text(value: Any) -> str:
+    """Human form of a required/found value: lists joined with commas, empty or null as "-"."""
     if value is None:
         return "-"
     if isinstance(value, str):
         return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(str(v) for v in value) if value else "-"
     return json.dumps(value, sort_keys=True)
 
 

@@ -181,3 +181,9 @@ def test_json_rejects_bad_indent(indent):
     with pytest.raises(ValueError) as err:
         rp.render_json(rp.build_report({}, "1.18.12"), indent)
     assert "indent must be a non-negative integer" in str(err.value)
+
+
+@pytest.mark.parametrize("value, text", [(None, "-"), ([], "-"), (["CAP_SYS_RESOURCE", "CAP_BPF"], "CAP_SYS_RESOURCE, CAP_BPF"),
+                                         ("y", "y"), (True, "true"), ({"a": 1}, '{"a": 1}'), ([{"a": 1}], '[{"a": 1}]')])
+def test_human_values(value, text):
+    assert rp._text(value) == text

@@ -531,6 +531,11 @@ def node_verdict(facts: Any, req: Any, node: Any = None) -> Dict[str, Any]:
                  "message": unknown_message})
             continue
         value = options.get(name)
+        if below is not None and kparts is None and value not in ("y", "m"):
+            add(_check(name, group, "unknown", required, value,
+                       "%s only exists on kernels older than %s and the kernel release is unknown"
+                       % (name, _fmt_kernel(below))))
+            continue
         if value == "y":
             add(pass_y.copy())
         elif value == "m":

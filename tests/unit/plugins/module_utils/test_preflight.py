@@ -604,3 +604,12 @@ def test_fleet_summary_rejects_bad_input(results, fragment):
     with pytest.raises(ValueError) as err:
         pf.fleet_summary(results)
     assert fragment in str(err.value)
+
+
+def test_xfrm_mode_tunnel_with_unknown_kernel_release_is_unknown():
+    values = {"encryption": {"enabled": True, "type": "ipsec"}}
+    verdict = verdict_for("1.18.12", values, kernel={"release": None, "release_source": None, "version": []})
+    assert check(verdict, "CONFIG_INET_XFRM_MODE_TUNNEL")["status"] == "unknown"
+    present = verdict_for("1.18.12", values, kernel={"release": None, "release_source": None, "version": []},
+                          option_overrides={"CONFIG_INET_XFRM_MODE_TUNNEL": "y"})
+    assert check(present, "CONFIG_INET_XFRM_MODE_TUNNEL")["status"] == "pass"

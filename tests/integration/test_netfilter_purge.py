@@ -297,3 +297,39 @@ def test_truncated_dump_changes_nothing(lab):
         == result["msg"]
     assert node_state(node) == original
     assert in_node(node, "ls /var/lib/kubeshift/trunc 2>/dev/null || true").stdout == ""
+
+
+def playbook(name, node, extra=None):
+    cmd = ["ansible-playbook", os.path.join(REPO, "playbooks", name), "-i", os.path.join(LAB, "inventory.ini"),
+           "-l", node + ",localhost"]
+    for key, value in (extra or {}).items():
+        cmd += ["-e", "%s=%s" % (key, value)]
+    return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+
+
+def test_cleanup_playbook_refuses_without_confirmation(lab):
+    node = "mix"
+    original = node_state(node)
+    proc = playbook("node_cleanup.yml", node)
+    assert proc.returncode != 0
+    assert "Nothing was changed. Re-run with -e node_cleanup_confirm=true" in proc.stdout
+    assert "Clean up the nodes" not in proc.stdout
+    assert node_state(node) == original
+
+
+def test_cleanup_then_restore_playbooks(lab):
+    node = "mix"
+    original = node_state(node)
+    proc = playbook("node_cleanup.yml", node, {"node_cleanup_confirm": "true"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    purged = node_state(node)
+    assert ":KUBE-SERVICES - " not in purged["iptables-legacy-save"]
+    proc = playbook("node_restore.yml", node)
+    assert proc.returncode != 0 and "Set -e node_restore_backup=latest" in proc.stdout
+    assert node_state(node) == purged
+    proc = playbook("node_restore.yml", node, {"node_restore_backup": "latest"})
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    state = node_state(node)
+    for save in SAVES:
+        assert tables_of(state[save]) == tables_of(original[save]), save
+    assert state["ipset"] == original["ipset"]

@@ -354,7 +354,8 @@ def _validate_requirements(req: Any) -> None:
 
 # Cache of the flattened option plan for the last requirements object (kept alive by the reference,
 # so an identity match is safe). Fleet runs call node_verdict with the same requirements many times.
-_PLAN_CACHE = [None, None, None]  # type: List[Any]
+_NO_PLAN = object()
+_PLAN_CACHE = [_NO_PLAN, None, None]  # type: List[Any]
 
 
 def _plan(req: Dict[str, Any]) -> List[Tuple[str, str, str, str, Any, str, Dict[str, Any], Dict[str, Any]]]:

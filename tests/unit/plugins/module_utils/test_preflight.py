@@ -525,7 +525,10 @@ def test_node_name_defaults_to_hostname():
 
 
 @pytest.mark.parametrize("req", [None, {}, {"line": "1.18"}, "1.18.12"])
-def test_malformed_requirements(req):
+@pytest.mark.parametrize("fresh_cache", [True, False])
+def test_malformed_requirements(req, fresh_cache, monkeypatch):
+    if fresh_cache:  # as in a new worker process: nothing planned yet
+        monkeypatch.setattr(pf, "_PLAN_CACHE", [pf._NO_PLAN, None, None])
     with pytest.raises(ValueError) as err:
         pf.node_verdict(make_facts(), req, "node1")
     assert "cilium_requirements" in str(err.value)

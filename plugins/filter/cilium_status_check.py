@@ -17,7 +17,7 @@ description:
   - Output that cannot be parsed fails that node rather than raising.
 options:
   _input:
-    description: Mapping of node name to that node's agent output (text, or an already parsed JSON object).
+    description: Mapping of node name to that node's agent output (text, or an already parsed JSON object), or to C({"error": "why it could not be read"}).
     type: dict
     required: true
   kpr:

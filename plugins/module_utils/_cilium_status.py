@@ -142,8 +142,9 @@ def parse_status_text(text: str, node: str = "?") -> Dict[str, Any]:
         if key == "Controller Status":
             in_controllers = True
     if "KubeProxyReplacement" not in fields and "Cilium" not in fields:
+        first = text.strip().splitlines()[0][:200]
         raise StatusParseError("node %s: text does not look like cilium-dbg status output "
-                               "(no 'Cilium:' or 'KubeProxyReplacement:' line)" % node)
+                               "(no 'Cilium:' or 'KubeProxyReplacement:' line): %s" % (node, first))
     subsystems = {}
     for label, name in _TEXT_SUBSYSTEMS.items():
         value = fields.get(label)
@@ -272,7 +273,8 @@ def judge_status(parsed: Dict[str, Any], node: str = "?", expect: Optional[Dict[
 
 def check_fleet(outputs: Dict[str, Any], expect: Optional[Dict[str, Any]] = None,
                 expected_nodes: Optional[List[str]] = None) -> Dict[str, Any]:
-    """Judge every agent: ``outputs`` maps node name -> raw ``cilium-dbg status`` output (text/JSON/dict).
+    """Judge every agent: ``outputs`` maps node name -> raw ``cilium-dbg status`` output (text/JSON/dict), or
+    ``{"error": "why it could not be read"}``.
 
     Unparsable output is a failure of that node (``check: parse``), not an exception.
     ``expected_nodes`` adds a failure for every node with no agent output.
@@ -284,6 +286,14 @@ def check_fleet(outputs: Dict[str, Any], expect: Optional[Dict[str, Any]] = None
     failures: List[str] = []
     warnings: List[str] = []
     for node in sorted(outputs):
+        output = outputs[node]
+        if isinstance(output, dict) and set(output) == {"error"}:
+            # The caller could not read this agent at all (pod not running, exec refused, ...).
+            message = "node %s: %s" % (node, output["error"])
+            check = {"id": "agent_status", "status": "fail", "message": message}
+            nodes[node] = {"node": node, "ok": False, "checks": [check], "summary": {}}
+            failures.append(message)
+            continue
         try:
             parsed = parse_status(outputs[node], node)
         except StatusParseError as exc:

@@ -152,3 +152,11 @@ def test_parse_errors(text, match):
 def test_parse_wrong_type():
     with pytest.raises(StatusParseError, match="node nX: cilium-dbg status output must be text"):
         parse_status(42, "nX")
+
+
+def test_fleet_unreadable_agent():
+    out = check_fleet({"n1": {"error": "cannot read the status of cilium-x: dial tcp 10.77.0.11:10250: refused"},
+                       "n2": read("status-kpr-tunnel-ok.txt")})
+    assert out["failures"] == ["node n1: cannot read the status of cilium-x: dial tcp 10.77.0.11:10250: refused"]
+    assert out["nodes"]["n1"]["checks"][0]["id"] == "agent_status"
+    assert out["nodes"]["n2"]["ok"] is True

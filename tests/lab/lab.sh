@@ -12,9 +12,10 @@
 #   tests/lab/lab.sh smoke     run the smoke test (tests/lab/test_lab_smoke.py) against the lab
 #   tests/lab/lab.sh test      the lab suite: smoke test, then the lab molecule scenarios (molecule/lab_*)
 #   tests/lab/lab.sh env       print the three LAB_* lines of a running lab
-#   tests/lab/lab.sh restart-proxy [NODE...]
-#                              (re)start the real kube-proxy on the nodes (default: all); used to prove that a
-#                              clean-up really removed what kube-proxy made
+#   tests/lab/lab.sh stop|start kube-proxy|flanneld [NODE...]
+#                              stop or (re)start the real program on the nodes (default: all): stop it before a
+#                              clean-up (as deleting its DaemonSet would), start it again to prove the clean-up
+#                              really removed what it had made
 #
 # Parameters (environment):
 #   LAB_NODES        node names, control plane first (default "k8s-ctr k8s-w1 k8s-w2")
@@ -346,6 +347,11 @@ setup_node() {
     update-alternatives --quiet --set ip6tables "/usr/sbin/ip6tables-$b"
   ' sh "$MODE"
   start_kube_proxy "$node"
+  start_flanneld "$node"
+}
+
+start_flanneld() {
+  local node=$1 pod
   pod=$(kc -n kube-flannel get pods -l app=flannel --field-selector "spec.nodeName=$node" -o jsonpath='{.items[0].metadata.name}' 2>/dev/null || true)
   start_in_node "$node" flanneld env NODE_NAME="$node" POD_NAME="${pod:-kube-flannel-ds-$node}" POD_NAMESPACE=kube-flannel \
     EVENT_QUEUE_DEPTH=5000 CONT_WHEN_CACHE_NOT_READY=false \
@@ -488,14 +494,26 @@ cmd_status() {
   kc get nodes -o wide || true
 }
 
-cmd_restart_proxy() {
-  local n nodes=("$@")
+# stop|start kube-proxy|flanneld [NODE...]: the real node programs, as a DaemonSet deletion or a new pod would.
+cmd_program() {
+  local verb=$1 prog=${2:-} n nodes
+  shift 2 || true
+  nodes=("$@")
   (( ${#nodes[@]} )) || nodes=("${NODES[@]}")
+  case $prog in
+    kube-proxy | flanneld) ;;
+    *) die "$verb: program must be kube-proxy or flanneld, got '$prog'" ;;
+  esac
+  [[ -r $K/up ]] || die "$verb: no lab up in $LAB"
   for n in "${nodes[@]}"; do
-    [[ -r $LAB/$n/pid ]] || die "no node '$n' in $LAB"
-    stop_procs "$n.kube-proxy"
-    start_kube_proxy "$n"
-    log "kube-proxy restarted on $n (log: $K/logs/$n.kube-proxy.log)"
+    [[ -r $LAB/$n/pid ]] || die "$verb: no node '$n' in $LAB"
+    stop_procs "$n.$prog"
+    if [[ $verb == start ]]; then
+      if [[ $prog == kube-proxy ]]; then start_kube_proxy "$n"; else start_flanneld "$n"; fi
+      log "$prog started on $n (log: $K/logs/$n.$prog.log)"
+    else
+      log "$prog stopped on $n"
+    fi
   done
 }
 
@@ -525,7 +543,7 @@ case $action in
   down) cmd_down ;;
   status) cmd_status ;;
   env) all_running || die "no running lab in $LAB"; print_env ;;
-  restart-proxy) cmd_restart_proxy "$@" ;;
+  stop | start) cmd_program "$action" "$@" ;;
   smoke) cmd_smoke "$@" ;;
   test) cmd_test ;;
   *) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;

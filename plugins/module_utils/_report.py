@@ -72,43 +72,64 @@ def render_json(report: Dict[str, Any], indent: Any = None) -> str:
             return pads[depth]
     item_sep = ","
 
+    # One flat list of pieces joined once at the end: the text can be 100 MB for 10,000 nodes, and every
+    # intermediate join would copy it again.
     memo = {}  # type: Dict[Any, str]
-    nodes = []
-    for host, entry in report["nodes"].items():
-        if not isinstance(entry, dict) or set(entry) != _NODE_KEYS or not isinstance(entry["checks"], list):
-            nodes.append("%s%s%s%s" % (pad(2), json.dumps(str(host)), key_sep, encode(entry, 2)))
+    out = ["{"]
+    add = out.append
+    first_key = True
+    for top_key, top_value in report.items():
+        if not first_key:
+            add(item_sep)
+        first_key = False
+        add("%s%s%s" % (pad(1), json.dumps(str(top_key)), key_sep))
+        if top_key != "nodes":
+            add(encode(top_value, 1))
             continue
-        fragments = []
-        for check in entry["checks"]:
-            text = None
-            key = None
-            if isinstance(check, dict) and len(check) == 6:
-                try:
-                    found = check["found"]
-                    key = (check["id"], check["group"], check["status"], check["required"], found.__class__,
-                           tuple(found) if found.__class__ is list else found, check["message"])
-                    text = memo.get(key)
-                except (KeyError, TypeError):  # other keys, or an unhashable found/required value
-                    key = None
-            if text is None:
-                text = pad(4) + encode(check, 4)
-                if key is not None:
-                    memo[key] = text
-            fragments.append(text)
-        checks = "[%s%s]" % (item_sep.join(fragments), pad(3)) if fragments else "[]"
-        nodes.append("%s%s%s{%s%s%s%s%s%s%s%s%s%s%s%s%s}" % (
-            pad(2), json.dumps(str(host)), key_sep,
-            pad(3), '"verdict"', key_sep, json.dumps(entry["verdict"]), item_sep,
-            pad(3), '"kernel_release"', key_sep, json.dumps(entry["kernel_release"]), item_sep,
-            pad(3), '"checks"' + key_sep + checks, pad(2)))
-    parts = []
-    for key, value in report.items():
-        if key == "nodes":
-            body = "{%s%s}" % (item_sep.join(nodes), pad(1)) if nodes else "{}"
-            parts.append('%s"nodes"%s%s' % (pad(1), key_sep, body))
-        else:
-            parts.append("%s%s%s%s" % (pad(1), json.dumps(str(key)), key_sep, encode(value, 1)))
-    return "{%s%s}" % (item_sep.join(parts), pad(0)) if parts else "{}"
+        if not top_value:
+            add("{}")
+            continue
+        add("{")
+        first_node = True
+        for host, entry in top_value.items():
+            add(pad(2) + json.dumps(str(host)) + key_sep if first_node else
+                item_sep + pad(2) + json.dumps(str(host)) + key_sep)
+            first_node = False
+            if not isinstance(entry, dict) or set(entry) != _NODE_KEYS or not isinstance(entry["checks"], list):
+                add(encode(entry, 2))
+                continue
+            add("{%s\"verdict\"%s%s%s%s\"kernel_release\"%s%s%s%s\"checks\"%s" % (
+                pad(3), key_sep, json.dumps(entry["verdict"]), item_sep,
+                pad(3), key_sep, json.dumps(entry["kernel_release"]), item_sep, pad(3), key_sep))
+            if not entry["checks"]:
+                add("[]" + pad(2) + "}")
+                continue
+            add("[")
+            first_check = True
+            for check in entry["checks"]:
+                text = None
+                key = None
+                if isinstance(check, dict) and len(check) == 6:
+                    try:
+                        found = check["found"]
+                        key = (check["id"], check["group"], check["status"], check["required"], found.__class__,
+                               tuple(found) if found.__class__ is list else found, check["message"])
+                        text = memo.get(key)
+                    except (KeyError, TypeError):  # other keys, or an unhashable found/required value
+                        key = None
+                if text is None:
+                    text = pad(4) + encode(check, 4)
+                    if key is not None:
+                        memo[key] = text
+                if first_check:
+                    first_check = False
+                else:
+                    add(item_sep)
+                add(text)
+            add(pad(3) + "]" + pad(2) + "}")
+        add(pad(1) + "}")
+    add(pad(0) + "}" if len(out) > 1 else "}")
+    return "".join(out)
 
 
 def _ordered_hosts(nodes: Dict[str, Any]) -> List[str]:

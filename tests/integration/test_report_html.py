@@ -156,3 +156,37 @@ def test_live_localhost_preflight_fails_honestly(tmp_path):
     entry = report["nodes"]["localhost"]
     assert entry["verdict"] == "fail"
     assert {c["id"] for c in entry["checks"] if c["status"] == "fail"} == set(missing)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "not found on the controller"),
+    ("routingMode: [native\n", "YAML parsing failed"),
+    ("- routingMode\n", "must be stored as a dictionary"),
+], ids=["missing", "unparsable", "not-a-mapping"])
+def test_bad_values_file_stops_before_any_node(tmp_path, content, expected):
+    values = tmp_path / "values.yaml"
+    if content is not None:
+        values.write_text(content)
+    report_dir = tmp_path / "report"
+    result = _playbook(["-i", "localhost,", "-c", "local", "-e", json.dumps({"cilium_values_files": [str(values)]}),
+                        "-e", "preflight_report_dir=" + str(report_dir)], tmp_path)
+    assert result.returncode != 0
+    failure = re.search(r"^fatal: \[localhost\]: FAILED! => (.*)$", result.stdout, re.M)
+    assert failure, result.stdout[-3000:]
+    message = json.loads(failure.group(1))["msg"]
+    assert message.startswith("cilium_values_files: ") and str(values) in message and expected in message
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Gather node facts" not in result.stdout
+    assert not report_dir.exists()
+
+
+def test_unreadable_kernel_config_is_reported_unknown(tmp_path):
+    missing = tmp_path / "no-such-config.gz"
+    report_dir = tmp_path / "report"
+    result = _playbook(["-i", "localhost,", "-c", "local", "-e", "kernel_config_path=%s" % missing,
+                        "-e", "preflight_report_dir=" + str(report_dir), "-e", "preflight_print_report=false"], tmp_path)
+    assert result.returncode != 0
+    assert "localhost is unknown (node_facts: node_facts failed: kernel_config_path: %s" % missing in result.stdout
+    entry = json.loads((report_dir / "report.json").read_text())["nodes"]["localhost"]
+    assert entry["verdict"] == "unknown"
+    assert [c["id"] for c in entry["checks"]] == ["node_facts"]

@@ -392,10 +392,15 @@ def demo(args: argparse.Namespace) -> list:
         obj("v1", "Namespace", meta(DEMO_NS)),
         obj("apps/v1", "Deployment", meta("echo", DEMO_NS, labels), spec={
             "replicas": 3, "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{
-                "name": "echo", "image": "registry.k8s.io/e2e-test-images/agnhost:2.53",
-                "args": ["netexec", "--http-port=8080"],
-                "ports": [{"containerPort": 8080, "name": "http"}]}]}},
+            "template": {"metadata": {"labels": labels}, "spec": {
+                # so that a one-node lab (control plane only) runs it too
+                "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
+                "containers": [{
+                    "name": "echo", "image": "registry.k8s.io/e2e-test-images/agnhost:2.53",
+                    "args": ["netexec", "--http-port=8080"],
+                    "ports": [{"containerPort": 8080, "name": "http"}],
+                }],
+            }},
         }),
         obj("v1", "Service", meta("echo", DEMO_NS, labels), spec={
             "selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}),

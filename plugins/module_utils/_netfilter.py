@@ -241,14 +241,49 @@ _UNESCAPE_RE = re.compile(r"\\(.)")
 
 
 class Rule:
-    __slots__ = ("index", "chain", "targets", "comments", "match_sets")
+    """One ``-A`` line. Targets, comments and match-sets are parsed on first use: the planner never looks at
+    most rules of a removed chain, which keeps a purge of a 100,000-rule dump cheap."""
 
-    def __init__(self, index, chain, targets, comments, match_sets):
+    __slots__ = ("index", "chain", "body", "_targets", "_comments", "_match_sets")
+
+    def __init__(self, index, chain, body):
         self.index = index
         self.chain = chain
-        self.targets = targets
-        self.comments = comments
-        self.match_sets = match_sets
+        self.body = body
+        self._targets = None
+        self._comments = None
+        self._match_sets = None
+
+    def _scan(self):
+        body = self.body
+        if '"' in body:
+            self._comments = tuple(_UNESCAPE_RE.sub(r"\1", m.group(1) if m.group(1) is not None else m.group(2))
+                                   for m in _COMMENT_RE.finditer(body))
+            body = _QUOTED_RE.sub('""', body)
+        elif "--comment" in body:
+            self._comments = tuple(m.group(2) or m.group(1) for m in _COMMENT_RE.finditer(body))
+        else:
+            self._comments = ()
+        self._targets = tuple(_TARGET_RE.findall(body))
+        self._match_sets = tuple(_MATCHSET_RE.findall(body)) if "--match-set" in body else ()
+
+    @property
+    def targets(self):
+        if self._targets is None:
+            self._scan()
+        return self._targets
+
+    @property
+    def comments(self):
+        if self._comments is None:
+            self._scan()
+        return self._comments
+
+    @property
+    def match_sets(self):
+        if self._match_sets is None:
+            self._scan()
+        return self._match_sets
 
 
 class Table:
@@ -303,28 +338,23 @@ class SaveDump:
 
 
 def _parse_rule(line, index, source, lineno, table):
-    body = _COUNTERS_RE.sub("", line, count=1) if line.startswith("[") else line
+    body = line
+    if line.startswith("["):
+        close = line.find("] ")
+        if close < 0 or not _COUNTERS_RE.match(line):
+            raise NetfilterParseError("%s: line %d: malformed counters in %r" % (source, lineno, line.rstrip("\n")[:120]))
+        body = line[close + 2:]
     if not body.startswith("-A "):
         raise NetfilterParseError("%s: line %d: expected '-A CHAIN ...' in table %s, got %r"
                                   % (source, lineno, table.name, line.rstrip("\n")[:120]))
-    parts = body.split(None, 2)
-    if len(parts) < 2:
+    end = body.find(" ", 3)
+    chain = (body[3:] if end < 0 else body[3:end]).rstrip("\n")
+    if not chain:
         raise NetfilterParseError("%s: line %d: rule without a chain name" % (source, lineno))
-    chain = parts[1]
     if chain not in table.chains:
         raise NetfilterParseError("%s: line %d: rule for chain %s, which table %s does not declare"
                                   % (source, lineno, chain, table.name))
-    comments = ()
-    scan = body
-    if '"' in body:
-        comments = tuple(m.group(1) if m.group(1) is not None else m.group(2) for m in _COMMENT_RE.finditer(body))
-        comments = tuple(_UNESCAPE_RE.sub(r"\1", c) for c in comments)
-        scan = _QUOTED_RE.sub('""', body)
-    elif "--comment" in body:
-        comments = tuple(m.group(2) or m.group(1) for m in _COMMENT_RE.finditer(body))
-    targets = tuple(_TARGET_RE.findall(scan))
-    match_sets = tuple(_MATCHSET_RE.findall(scan)) if "--match-set" in scan else ()
-    return Rule(index, chain, targets, comments, match_sets)
+    return Rule(index, chain, body.rstrip("\n"))
 
 
 def parse_save(text, source="iptables-save"):
@@ -360,6 +390,18 @@ def parse_save(text, source="iptables-save"):
         # inside a table
         first = line[:1]
         if first == "-" or first == "[":
+            # Fast path for well-formed "[p:b] -A CHAIN ..." / "-A CHAIN ..." lines; anything else goes through
+            # _parse_rule, which also produces the error messages.
+            body = line
+            if first == "[":
+                close = line.find("] -A ")
+                body = line[close + 2:] if close > 0 and line[1:close].replace(":", "", 1).isdigit() else ""
+            if body.startswith("-A "):
+                end = body.find(" ", 3)
+                chain = body[3:end] if end > 0 else body[3:].rstrip("\n")
+                if chain in current.chains:
+                    current.rules.append(Rule(index, chain, body))
+                    continue
             current.rules.append(_parse_rule(line, index, source, lineno, current))
         elif first == ":":
             match = _CHAIN_DECL_RE.match(line)
@@ -459,7 +501,7 @@ def remaining_match_sets(dump, plans):
     for plan in plans:
         drop = plan.drop
         for rule in plan.table.rules:
-            if rule.match_sets and rule.index not in drop:
+            if rule.index not in drop and "--match-set" in rule.body and rule.match_sets:
                 names.update(rule.match_sets)
     return names
 

@@ -112,6 +112,8 @@ class FakeNode:
             if args == ["list", "tables"]:
                 return 0, "".join("table %s %s\n" % k for k in self.nft_tables), ""
             if args[:2] == ["list", "table"]:
+                if (args[2], args[3]) not in self.nft_tables:
+                    return 1, "", "Error: No such file or directory\nlist table %s %s\n" % (args[2], args[3])
                 return 0, self.nft_tables[(args[2], args[3])], ""
             if args == ["list", "ruleset"]:
                 return 0, "".join(self.nft_tables.values()), ""

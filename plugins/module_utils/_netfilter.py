@@ -235,8 +235,6 @@ _COMMENT_RE = re.compile(r'--comment (?:"((?:[^"\\]|\\.)*)"|(\S+))')
 _TARGET_RE = re.compile(r" (?:-j|--jump|-g|--goto) (\S+)")
 _MATCHSET_RE = re.compile(r" --match-set (\S+)")
 _COUNTERS_RE = re.compile(r"^\[\d+:\d+\] ")
-_CHAIN_DECL_RE = re.compile(r"^:(\S+) (\S+) \[\d+:\d+\]\s*$")
-_CHAIN_NAME_RE = re.compile(r"^[^\s\"']{1,64}$")
 _UNESCAPE_RE = re.compile(r"\\(.)")
 
 
@@ -362,6 +360,7 @@ def parse_save(text, source="iptables-save"):
 
     Raises NetfilterParseError for unknown tables, lines outside a table, undeclared chains, a missing
     ``COMMIT`` (truncated dump) and built-in chains with a ``-`` policy.
+    One pass, constant work per line: rules are only split at their chain name here.
     """
     if not isinstance(text, str):
         raise NetfilterParseError("%s: expected text, got %s" % (source, type(text).__name__))
@@ -369,72 +368,80 @@ def parse_save(text, source="iptables-save"):
     tables = []
     seen = set()
     current = None
+    chains = rules = None
     for index, line in enumerate(lines):
-        lineno = index + 1
-        stripped = line.strip()
-        if current is None:
-            if not stripped or stripped.startswith("#"):
-                continue
-            if stripped.startswith("*"):
-                name = stripped[1:]
-                if name not in BUILTIN_CHAINS:
-                    raise NetfilterParseError("%s: line %d: unknown table %r (known: %s)"
-                                              % (source, lineno, name, ", ".join(sorted(BUILTIN_CHAINS))))
-                if name in seen:
-                    raise NetfilterParseError("%s: line %d: table %s appears twice" % (source, lineno, name))
-                seen.add(name)
-                current = Table(name, index)
-                continue
-            raise NetfilterParseError("%s: line %d: %r outside a table (expected '*table')"
-                                      % (source, lineno, stripped[:120]))
-        # inside a table
         first = line[:1]
-        if first == "-" or first == "[":
-            # Fast path for well-formed "[p:b] -A CHAIN ..." / "-A CHAIN ..." lines; anything else goes through
-            # _parse_rule, which also produces the error messages.
-            body = line
-            if first == "[":
-                close = line.find("] -A ")
-                body = line[close + 2:] if close > 0 and line[1:close].replace(":", "", 1).isdigit() else ""
-            if body.startswith("-A "):
-                end = body.find(" ", 3)
-                chain = body[3:end] if end > 0 else body[3:].rstrip("\n")
-                if chain in current.chains:
-                    current.rules.append(Rule(index, chain, body))
-                    continue
-            current.rules.append(_parse_rule(line, index, source, lineno, current))
-        elif first == ":":
-            match = _CHAIN_DECL_RE.match(line)
-            if not match:
-                raise NetfilterParseError("%s: line %d: malformed chain declaration %r"
-                                          % (source, lineno, stripped[:120]))
-            chain, policy = match.group(1), match.group(2)
-            if not _CHAIN_NAME_RE.match(chain):
-                raise NetfilterParseError("%s: line %d: invalid chain name %r" % (source, lineno, chain))
-            if chain in current.chains:
-                raise NetfilterParseError("%s: line %d: chain %s declared twice in table %s"
-                                          % (source, lineno, chain, current.name))
-            builtin = chain in current.builtin
-            if builtin and policy == "-":
-                raise NetfilterParseError("%s: line %d: built-in chain %s without a policy"
-                                          % (source, lineno, chain))
-            if not builtin and policy != "-":
-                raise NetfilterParseError("%s: line %d: user chain %s with policy %s"
-                                          % (source, lineno, chain, policy))
-            current.chains[chain] = (index, policy)
-        elif stripped == "COMMIT":
-            current.end = index
-            tables.append(current)
-            current = None
-        elif not stripped or stripped.startswith("#"):
+        if current is not None:
+            if first == "[" or first == "-":
+                # Fast path for well-formed "[p:b] -A CHAIN ..." / "-A CHAIN ..." lines; anything else goes
+                # through _parse_rule, which also produces the error messages.
+                body = line
+                if first == "[":
+                    close = line.find("] -A ")
+                    body = line[close + 2:] if close > 0 and line[1:close].replace(":", "", 1).isdigit() else ""
+                if body.startswith("-A "):
+                    end = body.find(" ", 3)
+                    chain = body[3:end] if end > 0 else body[3:].rstrip("\n")
+                    if chain in chains:
+                        rules.append(Rule(index, chain, body))
+                        continue
+                rules.append(_parse_rule(line, index, source, index + 1, current))
+                continue
+            if first == ":":
+                _declare_chain(current, line, index, source)
+                continue
+            stripped = line.strip()
+            if stripped == "COMMIT":
+                current.end = index
+                tables.append(current)
+                current = None
+            elif stripped and not stripped.startswith("#"):
+                raise NetfilterParseError("%s: line %d: unexpected line %r in table %s"
+                                          % (source, index + 1, stripped[:120], current.name))
             continue
-        else:
-            raise NetfilterParseError("%s: line %d: unexpected line %r in table %s"
-                                      % (source, lineno, stripped[:120], current.name))
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("*"):
+            name = stripped[1:]
+            if name not in BUILTIN_CHAINS:
+                raise NetfilterParseError("%s: line %d: unknown table %r (known: %s)"
+                                          % (source, index + 1, name, ", ".join(sorted(BUILTIN_CHAINS))))
+            if name in seen:
+                raise NetfilterParseError("%s: line %d: table %s appears twice" % (source, index + 1, name))
+            seen.add(name)
+            current = Table(name, index)
+            chains, rules = current.chains, current.rules
+            continue
+        raise NetfilterParseError("%s: line %d: %r outside a table (expected '*table')"
+                                  % (source, index + 1, stripped[:120]))
     if current is not None:
         raise NetfilterParseError("%s: table %s has no COMMIT line: the dump is truncated"
                                   % (source, current.name))
     return SaveDump(source, lines, tables)
+
+
+def _declare_chain(table, line, index, source):
+    """``:NAME POLICY [p:b]`` → table.chains[NAME] = (index, POLICY), with validation."""
+    lineno = index + 1
+    parts = line.split()
+    counters = parts[2] if len(parts) == 3 else ""
+    if (len(parts) != 3 or len(counters) < 5 or counters[0] != "[" or counters[-1] != "]"
+            or not counters[1:-1].replace(":", "", 1).isdigit() or ":" not in counters):
+        raise NetfilterParseError("%s: line %d: malformed chain declaration %r"
+                                  % (source, lineno, line.strip()[:120]))
+    chain, policy = parts[0][1:], parts[1]
+    if not chain or '"' in chain or "'" in chain or len(chain) > 64:
+        raise NetfilterParseError("%s: line %d: invalid chain name %r" % (source, lineno, chain))
+    if chain in table.chains:
+        raise NetfilterParseError("%s: line %d: chain %s declared twice in table %s"
+                                  % (source, lineno, chain, table.name))
+    builtin = chain in table.builtin
+    if builtin and policy == "-":
+        raise NetfilterParseError("%s: line %d: built-in chain %s without a policy" % (source, lineno, chain))
+    if not builtin and policy != "-":
+        raise NetfilterParseError("%s: line %d: user chain %s with policy %s" % (source, lineno, chain, policy))
+    table.chains[chain] = (index, policy)
 
 
 def looks_kube(chain):

@@ -10,7 +10,7 @@
 #   tests/lab/lab.sh down      stop every process, namespace, mount and file of the lab (twice is fine)
 #   tests/lab/lab.sh status    one line per lab process, then `kubectl get nodes`
 #   tests/lab/lab.sh smoke     run the smoke test (tests/lab/test_lab_smoke.py) against the lab
-#   tests/lab/lab.sh test      the lab suite: smoke test, then the lab molecule scenarios (molecule/lab_*)
+#   tests/lab/lab.sh test      the lab suite: build (cached), smoke test, then the molecule/lab_* scenarios
 #   tests/lab/lab.sh env       print the three LAB_* lines of a running lab
 #   tests/lab/lab.sh stop|start kube-proxy|flanneld [NODE...]
 #                              stop or (re)start the real program on the nodes (default: all): stop it before a
@@ -525,6 +525,7 @@ cmd_smoke() {
 cmd_test() {
   cd "$REPO"
   local start=$SECONDS s
+  "$LAB_SRC/build.sh" # a no-op once the binaries are cached
   cmd_smoke
   for s in molecule/lab_*/; do
     [[ -f $s/molecule.yml ]] || continue

@@ -20,7 +20,6 @@ import argparse
 import ipaddress
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 
 import urllib3

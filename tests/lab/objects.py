@@ -386,7 +386,7 @@ def static_pods(args: argparse.Namespace) -> list:
     return out
 
 
-def demo(args: argparse.Namespace) -> list:
+def demo() -> list:
     labels = {"app": "echo"}
     return [
         obj("v1", "Namespace", meta(DEMO_NS)),
@@ -438,7 +438,7 @@ def main() -> int:
     with open(args.ca, "rb") as fh:
         ca_pem = fh.read()
     items = [*kubeadm_configmaps(args, ca_pem), *kube_proxy(args), *coredns(args), *flannel(args),
-             *static_pods(args), *demo(args)]
+             *static_pods(args), *demo()]
     json.dump({"apiVersion": "v1", "kind": "List", "items": items}, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0

@@ -66,15 +66,15 @@ def test_only_planted_rules_left(host, node, family):
 
 def test_no_kube_proxy_or_flannel_nft_tables(host, node):
     tables = set(host.check_output("nft list tables").splitlines())
-    assert not {t for t in tables if re.search(r"kube-proxy|flannel", t)}, tables
+    assert not {t for t in tables if re.search(r"kube-proxy|flannel", t)}, f"{node}: {tables}"
     keep = host.check_output("nft list table inet lab_keep")
-    assert "tcp dport 2222 accept" in keep
+    assert "tcp dport 2222 accept" in keep, f"{node}: planted nft rule lost"
 
 
 def test_flannel_link_routes_and_files_gone(host, node):
-    assert host.run("ip link show dev flannel.1").rc != 0
+    assert host.run("ip link show dev flannel.1").rc != 0, f"{node}: flannel.1 left"
     routes = host.check_output("ip -o route show table all")
-    assert "flannel.1" not in routes and "10.244." not in routes, routes
+    assert "flannel.1" not in routes and "10.244." not in routes, f"{node}: {routes}"
     assert "192.0.2.0/24 dev keep0" in routes
     assert "10.77.0.0/24 dev eth0" in routes
     for link in ("eth0", "keep0", "keep1"):
@@ -86,7 +86,7 @@ def test_flannel_link_routes_and_files_gone(host, node):
 
 def test_backups_hold_what_was_removed(host, node):
     cni = host.check_output("ls -d /var/lib/kubeshift/backups/cni-*").split()
-    assert len(cni) == 1
+    assert len(cni) == 1, f"{node}: CNI backups {cni}"
     assert '"cbr0"' in host.file(cni[0] + "/10-flannel.conflist").content_string
     nf = host.check_output("ls -d /var/lib/kubeshift/backups/netfilter-*").split()
     assert len(nf) == 1, "the idempotence run must not make a second backup"

@@ -33,6 +33,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 
 # --------------------------------------------------------------------------------------------------------------
@@ -364,6 +366,25 @@ def parse_save(text, source="iptables-save"):
     """
     if not isinstance(text, str):
         raise NetfilterParseError("%s: expected text, got %s" % (source, type(text).__name__))
+    # The parse allocates one small object per rule and creates no reference cycles: with the cyclic garbage
+    # collector running, its full passes over a growing heap would make a 200,000-rule dump more than twice as
+    # slow as a 100,000-rule one.
+    with _no_cyclic_gc():
+        return _parse_save(text, source)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_save(text, source):
     lines = text.splitlines(True)
     tables = []
     seen = set()
@@ -499,7 +520,8 @@ def plan_table(table, owners):
 
 def plan_dump(dump, owners):
     """Plan every table of a dump; returns a list of TablePlan (one per table, in dump order)."""
-    return [plan_table(table, owners) for table in dump.tables]
+    with _no_cyclic_gc():
+        return [plan_table(table, owners) for table in dump.tables]
 
 
 def remaining_match_sets(dump, plans):

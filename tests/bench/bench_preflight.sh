@@ -27,30 +27,35 @@ tests/utils/netns-nodes.sh up "${names[@]}" 2>/dev/null
 inventory="$NETNS_LAB/inventory.ini"
 export ANSIBLE_FORKS="$forks" ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_HOST_KEY_CHECKING=false
 
-# best_of LABEL CMD...: run CMD $runs times, print the fastest wall time in seconds; any failure aborts.
-best_of() {
-  local label="$1" best="" start end t i
-  shift
-  for ((i = 1; i <= runs; i++)); do
-    start="$(date +%s.%N)"
-    if ! "$@" > "$work/$label.$i.log" 2>&1; then
-      echo "bench_preflight: $label run $i failed:" >&2
-      tail -n 30 "$work/$label.$i.log" >&2
-      exit 1
-    fi
-    end="$(date +%s.%N)"
-    t="$(echo "$end - $start" | bc -l)"
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best="$t"; fi
-  done
-  printf '%.2f' "$best"
+# time_run LABEL N CMD...: run CMD once, print its wall time in seconds; a failure aborts with the log tail.
+time_run() {
+  local label="$1" n="$2" start end
+  shift 2
+  start="$(date +%s.%N)"
+  if ! "$@" > "$work/$label.$n.log" 2>&1; then
+    echo "bench_preflight: $label run $n failed:" >&2
+    tail -n 30 "$work/$label.$n.log" >&2
+    exit 1
+  fi
+  end="$(date +%s.%N)"
+  echo "$end - $start" | bc -l
 }
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
-ping_s="$(best_of ping ansible nodes -i "$inventory" -f "$forks" -m ansible.builtin.ping)"
-grep -c 'SUCCESS' "$work/ping.1.log" | grep -qx "$nodes" || { echo "bench_preflight: ping did not reach all $nodes nodes" >&2; exit 1; }
-pre_s="$(best_of preflight ansible-playbook playbooks/preflight.yml -i "$inventory" -f "$forks" \
-  -e preflight_fail_on_error=false -e preflight_print_report=false -e "preflight_report_dir=$work/report")"
+# Interleaved (ping, preflight, ping, preflight, ...) so a change in background load hits both alike.
+ping_s=""; pre_s=""
+for ((i = 1; i <= runs; i++)); do
+  t="$(time_run ping "$i" ansible nodes -i "$inventory" -f "$forks" -m ansible.builtin.ping)"
+  [ "$(grep -c 'SUCCESS' "$work/ping.$i.log")" = "$nodes" ] \
+    || { echo "bench_preflight: ping did not reach all $nodes nodes" >&2; exit 1; }
+  ping_s="$(min "$ping_s" "$t")"
+  t="$(time_run preflight "$i" ansible-playbook playbooks/preflight.yml -i "$inventory" -f "$forks" \
+    -e preflight_fail_on_error=false -e preflight_print_report=false -e "preflight_report_dir=$work/report")"
+  pre_s="$(min "$pre_s" "$t")"
+done
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); n=int(sys.argv[2]); assert len(r["nodes"])==n and all(e["verdict"]!="unknown" for e in r["nodes"].values()), "incomplete report"' \
   "$work/report/report.json" "$nodes"
 ratio="$(echo "$pre_s / $ping_s" | bc -l)"
-printf '# preflight_vs_ping nodes=%s forks=%s ping=%ss preflight=%ss (best of %s)\n' "$nodes" "$forks" "$ping_s" "$pre_s" "$runs"
+printf '# preflight_vs_ping nodes=%s forks=%s ping=%.2fs preflight=%.2fs (best of %s, interleaved; load %s)\n' \
+  "$nodes" "$forks" "$ping_s" "$pre_s" "$runs" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'BENCH preflight_vs_ping %.2f ratio target <= 1.5\n' "$ratio"

@@ -119,7 +119,7 @@ class Shim:
 
     @staticmethod
     def run_command(argv, data=None, binary_data=False, check_rc=False, environ_update=None):
-        proc = subprocess.run(argv, input=data, capture_output=True, text=True,
+        proc = subprocess.run(argv, input=data, capture_output=True, text=True, check=False,
                               env=dict(os.environ, **(environ_update or {})))
         return proc.returncode, proc.stdout, proc.stderr
 
@@ -129,7 +129,7 @@ class Shim:
 
 
 def sh(script, data=None):
-    proc = subprocess.run(["sh", "-c", script], input=data, capture_output=True, text=True)
+    proc = subprocess.run(["sh", "-c", script], input=data, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit("bench_purge: %s failed: %s" % (script, proc.stderr.strip()))
     return proc.stdout
@@ -192,7 +192,7 @@ def inner(args):
         dump2, rules2 = generate_dump(args.services * 2)
         # Interleaved, best of --repeat each: the machine is shared, so load changes hit all three alike.
         one = one2 = mod1 = mod2 = float("inf")
-        for _ in range(args.repeat):
+        for dummy in range(args.repeat):
             one = min(one, time_oneliner(dump1))
             mod1 = min(mod1, time_module(dump1, workdir))
             one2 = min(one2, time_oneliner(dump2))
@@ -203,8 +203,8 @@ def inner(args):
                             mod2))
         print("BENCH purge_vs_oneliner %.2f ratio target <= 1.5" % (mod1 / one))
         print("BENCH purge_linearity %.2f ratio target <= 2.2" % (mod2 / mod1))
-        plan1 = min(planner_cpu(dump1) for _ in range(args.repeat))
-        plan2 = min(planner_cpu(dump2) for _ in range(args.repeat))
+        plan1 = min(planner_cpu(dump1) for dummy in range(args.repeat))
+        plan2 = min(planner_cpu(dump2) for dummy in range(args.repeat))
         sys.stderr.write("bench_purge: planner (parse + plan + sections) CPU %.3f s / %.3f s\n" % (plan1, plan2))
         print("BENCH purge_planner_linearity %.2f ratio target <= 2.2" % (plan2 / plan1))
     finally:

@@ -35,6 +35,8 @@ OWNED_CHAIN = (r"KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|MARK-DROP|FORWAR
 OWNED_LINE = re.compile(r'^(:(%s) - |(\[\d+:\d+\] )?-A (%s) |.* -[jg] (%s)( |$))' % (OWNED_CHAIN, OWNED_CHAIN, OWNED_CHAIN))
 OWNED_COMMENT = re.compile(r'--comment "(flanneld masq|flanneld forward|CNI portfwd[^"]*)"')
 QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+# kube-proxy's KUBE-FIREWALL in the nat table (IPVS mode); the filter table's KUBE-FIREWALL is kubelet's.
+NAT_FIREWALL = re.compile(r"^(:KUBE-FIREWALL - |(\[\d+:\d+\] )?-A KUBE-FIREWALL |.* -[jg] KUBE-FIREWALL( |$))")
 
 
 def owned(line, table):
@@ -42,12 +44,10 @@ def owned(line, table):
     unquoted = QUOTED.sub('""', line)
     return bool(OWNED_LINE.match(unquoted) or OWNED_COMMENT.search(line)
                 or (table == "nat" and NAT_FIREWALL.match(unquoted)))
-# kube-proxy's KUBE-FIREWALL in the nat table (IPVS mode); the filter table's KUBE-FIREWALL is kubelet's.
-NAT_FIREWALL = re.compile(r"^(:KUBE-FIREWALL - |(\[\d+:\d+\] )?-A KUBE-FIREWALL |.* -[jg] KUBE-FIREWALL( |$))")
 
 
 def sh(cmd, check=True, data=None):
-    proc = subprocess.run(cmd, shell=isinstance(cmd, str), input=data, capture_output=True, text=True)
+    proc = subprocess.run(cmd, shell=isinstance(cmd, str), input=data, capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise AssertionError("%s failed (%d): %s %s" % (cmd, proc.returncode, proc.stdout, proc.stderr))
     return proc
@@ -117,7 +117,7 @@ def ansible(node, args, check=False, diff=False):
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     try:
         data = json.loads(proc.stdout)
     except ValueError:
@@ -129,13 +129,13 @@ def ansible(node, args, check=False, diff=False):
 def lab():
     before = host_snapshot()
     env = dict(os.environ, NETNS_PREFIX=PREFIX, NETNS_LAB=LAB)
-    subprocess.run([NETNS, "down"], env=env, capture_output=True)
-    sh_env = subprocess.run([NETNS, "up", "leg", "nft", "mix"], env=env, capture_output=True, text=True)
+    subprocess.run([NETNS, "down"], env=env, capture_output=True, check=False)
+    sh_env = subprocess.run([NETNS, "up", "leg", "nft", "mix"], env=env, capture_output=True, text=True, check=False)
     assert sh_env.returncode == 0, sh_env.stderr
     try:
         yield LAB
     finally:
-        subprocess.run([NETNS, "down"], env=env, capture_output=True)
+        subprocess.run([NETNS, "down"], env=env, capture_output=True, check=False)
         assert host_snapshot() == before, "the host's links, routes or rules changed"
 
 
@@ -304,7 +304,7 @@ def playbook(name, node, extra=None):
            "-l", node + ",localhost"]
     for key, value in (extra or {}).items():
         cmd += ["-e", "%s=%s" % (key, value)]
-    return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    return subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False)
 
 
 def test_cleanup_playbook_refuses_without_confirmation(lab):

@@ -17,7 +17,9 @@ description:
   - Output that cannot be parsed fails that node rather than raising.
 options:
   _input:
-    description: Mapping of node name to that node's agent output (text, or an already parsed JSON object), or to C({"error": "why it could not be read"}).
+    description:
+      - Mapping of node name to that node's agent output (text, or an already parsed JSON object).
+      - A node whose agent could not be read maps to a dict with the single key C(error) (the reason).
     type: dict
     required: true
   kpr:

@@ -121,9 +121,9 @@ def test_report_html_in_headless_chromium(offline_report, tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page.read_text())
 
     shot = tmp_path / "preflight-report.png"
-    run = subprocess.run([CHROMIUM] + CHROMIUM_FLAGS + ["--user-data-dir=%s" % profile, "--hide-scrollbars",
-                          "--window-size=1400,900", "--screenshot=%s" % shot, url],
-                         capture_output=True, text=True, timeout=120, check=False)
+    argv = [CHROMIUM] + CHROMIUM_FLAGS + ["--user-data-dir=%s" % profile, "--hide-scrollbars",
+                                          "--window-size=1400,900", "--screenshot=%s" % shot, url]
+    run = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0 and shot.exists(), run.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -396,15 +396,17 @@ def _parse_save(text, source):
             if first == "[" or first == "-":
                 # Fast path for well-formed "[p:b] -A CHAIN ..." / "-A CHAIN ..." lines; anything else goes
                 # through _parse_rule, which also produces the error messages.
-                body = line
+                # The Rule keeps the whole line (no copy): counters hold no quotes, targets or set names.
+                start = 3 if line.startswith("-A ") else -1
                 if first == "[":
                     close = line.find("] -A ")
-                    body = line[close + 2:] if close > 0 and line[1:close].replace(":", "", 1).isdigit() else ""
-                if body.startswith("-A "):
-                    end = body.find(" ", 3)
-                    chain = body[3:end] if end > 0 else body[3:].rstrip("\n")
+                    if close > 0 and line[1:close].replace(":", "", 1).isdigit():
+                        start = close + 5
+                if start > 0:
+                    end = line.find(" ", start)
+                    chain = line[start:end] if end > 0 else line[start:].rstrip("\n")
                     if chain in chains:
-                        rules.append(Rule(index, chain, body))
+                        rules.append(Rule(index, chain, line))
                         continue
                 rules.append(_parse_rule(line, index, source, index + 1, current))
                 continue

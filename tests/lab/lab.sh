@@ -273,7 +273,8 @@ start_control_plane() {
 # loopback (127.0.0.1:$API_PORT), so kubectl, helm and kubernetes.core run on the controller as against any cluster.
 start_api_forwarder() {
   proc_ok host.api-forward && return 0
-  if "$PY" -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$API_PORT" 2>/dev/null; then :; else
+  # SO_REUSEADDR as the forwarder uses it: only a listener (not TIME_WAIT leftovers) makes the port unusable.
+  if "$PY" -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)' "$API_PORT" 2>/dev/null; then :; else
     die "127.0.0.1:$API_PORT is taken; set LAB_API_PORT to a free port"
   fi
   setsid "$PY" "$LAB_SRC/api_forward.py" --listen "127.0.0.1:$API_PORT" --netns "/run/netns/$HUB" \

@@ -27,20 +27,20 @@ tests/utils/netns-nodes.sh up "${names[@]}" 2>/dev/null
 inventory="$NETNS_LAB/inventory.ini"
 export ANSIBLE_FORKS="$forks" ANSIBLE_DEPRECATION_WARNINGS=false ANSIBLE_HOST_KEY_CHECKING=false
 
-# time_run LABEL N CMD...: run CMD once, print its wall time in seconds; a failure aborts with the log tail.
+# time_run LABEL N CMD...: run CMD once, print its wall time in milliseconds; a failure aborts with the log tail.
 time_run() {
   local label="$1" n="$2" start end
   shift 2
-  start="$(date +%s.%N)"
+  start="$(date +%s%N)"
   if ! "$@" > "$work/$label.$n.log" 2>&1; then
     echo "bench_preflight: $label run $n failed:" >&2
     tail -n 30 "$work/$label.$n.log" >&2
     exit 1
   fi
-  end="$(date +%s.%N)"
-  echo "$end - $start" | bc -l
+  end="$(date +%s%N)"
+  echo $(((end - start) / 1000000))
 }
-min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+min() { if [ -z "$1" ] || [ "$2" -lt "$1" ]; then echo "$2"; else echo "$1"; fi; }
 
 # Interleaved (ping, preflight, ping, preflight, ...) so a change in background load hits both alike.
 ping_s=""; pre_s=""
@@ -55,7 +55,9 @@ for ((i = 1; i <= runs; i++)); do
 done
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); n=int(sys.argv[2]); assert len(r["nodes"])==n and all(e["verdict"]!="unknown" for e in r["nodes"].values()), "incomplete report"' \
   "$work/report/report.json" "$nodes"
-ratio="$(echo "$pre_s / $ping_s" | bc -l)"
-printf '# preflight_vs_ping nodes=%s forks=%s ping=%.2fs preflight=%.2fs (best of %s, interleaved; load %s)\n' \
-  "$nodes" "$forks" "$ping_s" "$pre_s" "$runs" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'BENCH preflight_vs_ping %.2f ratio target <= 1.5\n' "$ratio"
+# Times are in milliseconds, integer shell arithmetic only.
+printf '# preflight_vs_ping nodes=%s forks=%s ping=%d.%03ds preflight=%d.%03ds (best of %s, interleaved; load %s)\n' \
+  "$nodes" "$forks" $((ping_s / 1000)) $((ping_s % 1000)) $((pre_s / 1000)) $((pre_s % 1000)) "$runs" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)"
+ratio=$(((pre_s * 100 + ping_s / 2) / ping_s))
+printf 'BENCH preflight_vs_ping %d.%02d ratio target <= 1.5\n' $((ratio / 100)) $((ratio % 100))

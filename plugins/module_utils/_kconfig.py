@@ -256,3 +256,16 @@ def normalize_module_name(name: str) -> str:
 def module_option(name: str) -> str | None:
     """Kconfig option that builds module ``name`` (None when unknown)."""
     return MODULE_CONFIG_OPTIONS.get(normalize_module_name(name))
+
+
+# Options a caller always gets back, whatever it asked for: they decide how the rest is read.
+ALWAYS_RETURNED = ("CONFIG_MODULES", "CONFIG_X86_64", "CONFIG_ARM64")
+
+
+def select_options(options: dict, wanted) -> dict:
+    """The subset of ``options`` named in ``wanted`` (plus ALWAYS_RETURNED); everything when ``wanted`` is empty."""
+    if not wanted:
+        return options
+    names = set(wanted)
+    names.update(ALWAYS_RETURNED)
+    return dict((name, options[name]) for name in names if name in options)

@@ -613,6 +613,67 @@ def nft_input_drop_chains(text: str) -> list:
     return found
 
 
+_IPTABLES_NFT_TABLES = ("filter", "nat", "mangle", "raw", "security")
+_NFT_POLICY_RE = re.compile(r"\bhook\s+(\S+).*\bpolicy\s+(\w+)")
+
+
+def nft_iptables_summary(text: str, family: str) -> dict:
+    """Summarise iptables-nft's tables of ``family`` (``ip`` or ``ip6``) in ``nft list ruleset`` output.
+
+    Same shape as :func:`parse_iptables_save` (``other_backend_warning`` is always False): iptables-nft keeps its
+    tables (filter, nat, mangle, raw, security) in nf_tables, so the ruleset read once for the firewall check also
+    tells whether this backend holds rules, without running ``iptables-nft-save`` and ``ip6tables-nft-save``.
+    """
+    tables = {}
+    current = None
+    chain = None
+    depth = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        match = _NFT_TABLE_RE.match(line)
+        if match and depth == 0:
+            depth = 1
+            chain = None
+            current = None
+            if match.group(1) == family and match.group(2) in _IPTABLES_NFT_TABLES:
+                current = tables.setdefault(match.group(2), {"policies": {}, "user_chains": [], "rules": 0})
+            continue
+        if line == "}":
+            depth = max(depth - 1, 0)
+            if depth <= 1:
+                chain = None
+            continue
+        match = _NFT_CHAIN_RE.match(line)
+        if match and depth == 1:
+            depth = 2
+            chain = match.group(1)
+            if current is not None:
+                current["user_chains"].append(chain)
+            continue
+        if line.endswith("{"):
+            depth += 1
+            continue
+        if current is None or chain is None:
+            continue
+        policy = _NFT_POLICY_RE.search(line)
+        if line.startswith("type ") and policy:
+            # A base chain: move it from the user chains to the policies.
+            if chain in current["user_chains"]:
+                current["user_chains"].remove(chain)
+            current["policies"][chain] = policy.group(2).upper()
+            continue
+        if line.startswith("type "):
+            continue
+        current["rules"] += 1
+    has_rules = False
+    for table in tables.values():
+        if table["rules"] or table["user_chains"] or any(p != "ACCEPT" for p in table["policies"].values()):
+            has_rules = True
+    return {"tables": tables, "has_rules": has_rules, "other_backend_warning": False}
+
+
 def ufw_enabled(text: str) -> bool:
     """True when ``/etc/ufw/ufw.conf`` says ``ENABLED=yes``."""
     for line in text.splitlines():

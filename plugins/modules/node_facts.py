@@ -86,6 +86,15 @@ options:
         C(CONFIG_VERSION_SIGNATURE), its C(# Linux/<arch> <release> Kernel Configuration) header or a
         C(Kernel Version) comment.
     type: str
+  kernel_config_options:
+    description:
+      - Return only these kernel options (plus C(CONFIG_MODULES) and the architecture options) in
+        C(node_facts.kernel_config.options), to keep the result small when many nodes are audited at once.
+      - The default, an empty list, returns every option. C(node_facts.kernel_config.options_total) always counts
+        every option the config sets.
+    type: list
+    elements: str
+    default: []
   mountinfo_path:
     description: Read mounts from this file instead of C(/proc/self/mountinfo).
     type: path
@@ -126,8 +135,9 @@ attributes:
 notes:
   - Reading iptables rules and other processes' sockets needs root; as another user those facts are incomplete
     and a warning says so.
-  - The module runs a handful of commands at most (C(iptables-*-save), C(ip6tables-*-save), C(nft list ruleset))
-    and no C(modprobe) or C(modinfo).
+  - The module runs a handful of commands at most and no C(modprobe) or C(modinfo). C(nft list ruleset) is read
+    once and also tells the iptables-nft backend's state; C(iptables-legacy-save) only runs when the kernel lists
+    legacy tables in C(/proc/net/ip_tables_names) (C(ip6_tables_names)); without C(nft), C(iptables-nft-save) runs.
 seealso:
   - name: Cilium system requirements
     description: Kernel options, modules and ports the agent needs.
@@ -201,7 +211,7 @@ node_facts:
       type: dict
       returned: always
       sample: {status: ok, source: /proc/config.gz, reason: null, header_release: 6.1.0,
-               options: {CONFIG_BPF: y, CONFIG_VXLAN: m}}
+               options: {CONFIG_BPF: y, CONFIG_VXLAN: m}, options_total: 2}
     btf:
       description: Whether C(/sys/kernel/btf/vmlinux) exists; null when auditing a config file.
       type: dict
@@ -316,6 +326,7 @@ class NodeFacts:
         self.params = module.params
         self.warnings = []
         self.audit_file = bool(self.params["kernel_config_path"])
+        self.all_options = {}
 
     # ---------------------------------------------------------------- kernel and config
     def kernel_and_config(self):
@@ -361,7 +372,10 @@ class NodeFacts:
                 config["reason"] = "; ".join(reasons)
                 self.warnings.append("kernel config unknown: %s" % config["reason"])
         if loaded is not None:
-            config["options"] = loaded["options"]
+            # Module states are decided on every option; only the returned copy is cut down.
+            self.all_options = loaded["options"]
+            config["options"] = kconfig.select_options(loaded["options"], params["kernel_config_options"])
+            config["options_total"] = len(loaded["options"])
             config["header_release"] = loaded["header_release"]
             if release_source not in ("config_header", "config_version_signature", "config_comment") and \
                     kconfig.releases_disagree(loaded["header_release"], release):
@@ -452,7 +466,7 @@ class NodeFacts:
     # ---------------------------------------------------------------- modules
     def modules(self, config, release):
         params = self.params
-        options = config["options"] if config["status"] == "ok" else None
+        options = self.all_options if config["status"] == "ok" else None
         config_modules = None if options is None else options.get("CONFIG_MODULES") == "y"
         proc_path = params["proc_modules_path"] or (None if self.audit_file else os.path.join(PROC, "modules"))
         loaded = None
@@ -494,6 +508,23 @@ class NodeFacts:
             return None
         return out
 
+    def _nft_ruleset(self):
+        """`nft list ruleset` output (read once), or None when nft is missing or fails."""
+        if not hasattr(self, "_nft_text"):
+            nft = self.module.get_bin_path("nft")
+            self._nft_text = self._run([nft, "list", "ruleset"]) if nft else None
+        return self._nft_text
+
+    def _legacy_tables_loaded(self, family):
+        """False when the kernel lists no legacy table of this family in this network namespace (no need to
+        run the save command); True when it lists some or cannot tell."""
+        name = "ip_tables_names" if family == "iptables" else "ip6_tables_names"
+        text, error = _read_text(os.path.join(PROC, "net", name))
+        if text is None:
+            # No file: the kernel has no legacy x_tables for this family (or it is a module not loaded yet).
+            return not os.path.exists(os.path.join(PROC, "net"))
+        return bool(text.strip())
+
     def iptables(self):
         module = self.module
         default = None
@@ -506,7 +537,7 @@ class NodeFacts:
         result = {"legacy": {"present": False, "rules": False}, "nft": {"present": False, "rules": False},
                   "default": default, "mixed": False}
         input_drop = []
-        other_backend_seen = False
+        nft_text = self._nft_ruleset()
         for backend in ("legacy", "nft"):
             for family in ("iptables", "ip6tables"):
                 save = module.get_bin_path("%s-%s-save" % (family, backend))
@@ -515,19 +546,20 @@ class NodeFacts:
                 if save is None:
                     continue
                 result[backend]["present"] = True
-                out = self._run([save])
-                if out is None:
+                if backend == "legacy" and not self._legacy_tables_loaded(family):
                     continue
-                summary = procfs.parse_iptables_save(out)
+                if backend == "nft" and nft_text is not None:
+                    # iptables-nft keeps its tables in nf_tables: the ruleset already read tells everything.
+                    summary = procfs.nft_iptables_summary(nft_text, "ip" if family == "iptables" else "ip6")
+                else:
+                    out = self._run([save])
+                    if out is None:
+                        continue
+                    summary = procfs.parse_iptables_save(out)
                 if summary["has_rules"]:
                     result[backend]["rules"] = True
-                if backend == "nft" and summary["other_backend_warning"]:
-                    other_backend_seen = True
                 if procfs.iptables_input_drop(summary):
                     input_drop.append("%s-%s filter INPUT policy is DROP" % (family, backend))
-        if other_backend_seen:
-            result["legacy"]["present"] = True
-            result["legacy"]["rules"] = True
         if default and not result[default]["present"]:
             result[default]["present"] = True
         result["mixed"] = result["legacy"]["rules"] and result["nft"]["rules"]
@@ -536,23 +568,23 @@ class NodeFacts:
         return result, input_drop
 
     def nft_findings(self):
-        nft = self.module.get_bin_path("nft")
-        if not nft:
-            return []
-        out = self._run([nft, "list", "ruleset"])
+        out = self._nft_ruleset()
         if out is None:
             return []
         return ["nftables chain %s %s %s has policy drop" % chain for chain in procfs.nft_input_drop_chains(out)]
 
     # ---------------------------------------------------------------- processes, ports, firewall
     def _processes(self):
-        """{pid: comm} for every process we can see."""
+        """{pid: comm} for every process we can see (read once, and only when a finding needs an owner)."""
+        if getattr(self, "_process_cache", None) is not None:
+            return self._process_cache
         result = {}
         for entry in os.listdir(PROC):
             if entry.isdigit():
                 text, error = _read_text(os.path.join(PROC, entry, "comm"))
                 if text is not None:
                     result[int(entry)] = text.strip()
+        self._process_cache = result
         return result
 
     def _socket_owners(self, processes, inodes):
@@ -579,7 +611,7 @@ class NodeFacts:
                 break
         return owners, complete
 
-    def ports(self, processes):
+    def ports(self):
         wanted = self.params["ports"]
         if not wanted:
             return []
@@ -599,20 +631,22 @@ class NodeFacts:
             if sock["inode"] and any(t["port"] == sock["port"] and t["protocol"] == sock["protocol"] for t in taken):
                 inodes.add(sock["inode"])
         if inodes:
-            owners, complete = self._socket_owners(processes, inodes)
+            owners, complete = self._socket_owners(self._processes(), inodes)
             taken = procfs.taken_ports(sockets, wanted, owners, complete)
         for entry in taken:
             self.warnings.append("port %d/%s (%s) is taken by %s" % (
                 entry["port"], entry["protocol"], entry["purpose"] or "cilium", entry["owner"]))
         return taken
 
-    def firewall(self, processes, input_drop):
+    def firewall(self, input_drop):
         findings = []
-        firewalld = sorted(pid for pid, comm in processes.items() if comm == "firewalld")
-        if firewalld:
-            findings.append("firewalld is running (pid %d)" % firewalld[0])
-        elif any(os.path.exists(path) for path in FIREWALLD_RUN):
-            self.warnings.append("firewalld runtime files exist but no firewalld process runs")
+        # firewalld always leaves its run files; only then is the process list worth reading.
+        if any(os.path.exists(path) for path in FIREWALLD_RUN):
+            firewalld = sorted(pid for pid, comm in self._processes().items() if comm == "firewalld")
+            if firewalld:
+                findings.append("firewalld is running (pid %d)" % firewalld[0])
+            else:
+                self.warnings.append("firewalld runtime files exist but no firewalld process runs")
         text, error = _read_text(UFW_CONF)
         if text is not None and procfs.ufw_enabled(text):
             findings.append("ufw is enabled (%s ENABLED=yes)" % UFW_CONF)
@@ -645,7 +679,6 @@ class NodeFacts:
         mounts = self.mounts()
         modules = self.modules(config, kernel["release"])
         iptables, input_drop = self.iptables()
-        processes = self._processes()
         facts = {
             "schema": SCHEMA,
             "hostname": _uname().nodename,
@@ -660,8 +693,8 @@ class NodeFacts:
             "modules": modules,
             "iptables": iptables,
             "privileges": self.privileges(kernel["version"]),
-            "ports": self.ports(processes),
-            "firewall": self.firewall(processes, input_drop),
+            "ports": self.ports(),
+            "firewall": self.firewall(input_drop),
         }
         facts["warnings"] = self.warnings
         return facts
@@ -678,6 +711,7 @@ def main():
             )),
             kernel_config_path=dict(type="path"),
             kernel_release=dict(type="str"),
+            kernel_config_options=dict(type="list", elements="str", default=[]),
             mountinfo_path=dict(type="path"),
             modules_path=dict(type="path"),
             proc_modules_path=dict(type="path"),

@@ -405,3 +405,26 @@ def test_nft_input_drop():
 def test_ufw(name, enabled):
     assert procfs.ufw_enabled(text(name)) is enabled
     assert procfs.ufw_enabled('ENABLED="yes"\n') is True
+
+
+def test_nft_iptables_summary_reads_iptables_nft_tables_from_the_ruleset():
+    # Captured in a throwaway netns: iptables-nft INPUT policy drop + SSH rule, an empty KUBE-SERVICES chain in
+    # nat, an ip6 mangle rule, and kube-proxy's own nft table (not an iptables-nft table).
+    ruleset = text("node_nft_ruleset_iptables_nft.txt")
+    ip = procfs.nft_iptables_summary(ruleset, "ip")
+    assert ip["has_rules"] is True
+    assert ip["tables"]["filter"] == {"policies": {"INPUT": "DROP"}, "user_chains": [], "rules": 1}
+    assert ip["tables"]["nat"]["user_chains"] == ["KUBE-SERVICES"]
+    assert "kube-proxy" not in ip["tables"]
+    assert procfs.iptables_input_drop(ip) is True
+    ip6 = procfs.nft_iptables_summary(ruleset, "ip6")
+    assert ip6["tables"] == {"mangle": {"policies": {"PREROUTING": "ACCEPT"}, "user_chains": [], "rules": 1}}
+    assert procfs.iptables_input_drop(ip6) is False
+
+
+def test_nft_iptables_summary_only_native_tables_or_empty():
+    native = "table ip kube-proxy {\n\tchain services {\n\t\tip daddr 10.96.0.1 counter accept\n\t}\n}\n"
+    assert procfs.nft_iptables_summary(native, "ip")["has_rules"] is False
+    assert procfs.nft_iptables_summary("", "ip6") == {"tables": {}, "has_rules": False, "other_backend_warning": False}
+    accept_only = "table ip filter {\n\tchain INPUT {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n"
+    assert procfs.nft_iptables_summary(accept_only, "ip")["has_rules"] is False

@@ -378,6 +378,9 @@ def test_iptables_mixed_backends_and_firewall(node):
     node.binary("ip6tables-nft-save", text("node_iptables_nft_save_builtin_only.txt"))
     node.binary("nft", text("node_nft_ruleset_input_drop.txt"))
     node.file("etc/ufw/ufw.conf", "node_ufw_conf_enabled.txt")
+    node.file("run/firewalld/.keep", content="")
+    node.file("proc/net/ip_tables_names", content="filter\nnat\n")
+    node.file("proc/net/ip6_tables_names", content="")
     node.process(812, "firewalld")
     facts = node.run()
     assert facts["iptables"] == {"legacy": {"present": True, "rules": True}, "nft": {"present": True, "rules": True},
@@ -391,7 +394,25 @@ def test_iptables_mixed_backends_and_firewall(node):
     ]
     assert "both iptables backends (legacy and nft) hold rules" in facts["warnings"]
     assert "host firewall: firewalld is running (pid 812)" in facts["warnings"]
-    assert len(node.calls) == 5
+    # One legacy save (the kernel lists no legacy ip6 table) and one nft ruleset read, which also tells the
+    # iptables-nft backend's state: the *-nft-save commands are not run.
+    assert sorted(call[0] for call in node.calls) == sorted([node.binaries["iptables-legacy-save"], node.binaries["nft"]])
+
+
+def test_iptables_nft_save_used_without_nft_binary(node):
+    node.binary("iptables", path=str(node.root / "xtables-nft-multi"))
+    node.binary("iptables-nft-save", text("node_iptables_nft_save_rules_mixed.txt"))
+    node.binary("ip6tables-nft-save", text("node_iptables_nft_save_builtin_only.txt"))
+    facts = node.run()
+    assert facts["iptables"]["nft"] == {"present": True, "rules": True}
+    assert facts["firewall"]["findings"] == ["iptables-nft filter INPUT policy is DROP"]
+    assert len(node.calls) == 2
+
+
+def test_firewalld_process_not_scanned_without_run_files(node):
+    node.process(812, "firewalld")
+    facts = node.run()
+    assert facts["firewall"] == {"active": False, "findings": []}
 
 
 def test_iptables_clean_node(node):
@@ -411,6 +432,7 @@ def test_old_iptables_save_without_suffix(node):
     """Older hosts: only iptables-save (legacy); it counts as the legacy backend."""
     node.binary("iptables", "iptables v1.6.1\n", path=str(node.root / "sbin" / "iptables"))
     node.binary("iptables-save", text("node_iptables_legacy_save_rules.txt"))
+    node.file("proc/net/ip_tables_names", content="filter\n")
     facts = node.run()
     assert facts["iptables"]["legacy"] == {"present": True, "rules": True}
     assert facts["iptables"]["nft"] == {"present": False, "rules": False}
@@ -479,3 +501,18 @@ def test_unreadable_live_mountinfo_is_a_warning(node):
     assert facts["bpffs"]["mounted"] is False
     assert facts["cgroup2"] == {"mounted": False, "mountpoint": None, "mode": "none"}
     assert any(w.startswith("mounts unknown:") and "mountinfo does not exist" in w for w in facts["warnings"])
+
+
+def test_kernel_config_options_limits_the_result_not_the_decisions(node):
+    path = fixture("node_kconfig_debian12_6.1.192_amd64_cloud.gz")
+    full = node.run(kernel_config_path=path)
+    small = node.run(kernel_config_path=path, kernel_config_options=["CONFIG_BPF_JIT", "CONFIG_NO_SUCH_OPTION"])
+    assert len(full["kernel_config"]["options"]) == full["kernel_config"]["options_total"] > 1000
+    # The asked-for option, plus the ones that decide how the rest is read; an unknown name is simply absent.
+    assert small["kernel_config"]["options"] == {
+        "CONFIG_BPF_JIT": full["kernel_config"]["options"]["CONFIG_BPF_JIT"],
+        "CONFIG_MODULES": "y",
+        "CONFIG_X86_64": "y",
+    }
+    assert small["kernel_config"]["options_total"] == full["kernel_config"]["options_total"]
+    assert small["modules"] == full["modules"] and small["architecture"] == "x86_64"

@@ -62,6 +62,7 @@ check_params() {
   (( ${#NODES[@]} >= 1 )) || die "LAB_NODES is empty"
   case $MODE in
     iptables-nft | iptables-legacy | nftables) ;;
+    ipvs) die "LAB_PROXY_MODE 'ipvs' cannot run here: the kernel has no CONFIG_IP_VS (IPVS handling is tested on captured 'ipvsadm -Sn' output)" ;;
     *) die "LAB_PROXY_MODE '$MODE' is not one of iptables-nft, iptables-legacy, nftables" ;;
   esac
   if ! [[ $API_PORT =~ ^[0-9]+$ ]] || (( API_PORT <= 1024 || API_PORT >= 65536 )); then

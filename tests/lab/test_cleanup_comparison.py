@@ -96,7 +96,7 @@ def snapshot() -> dict:
     listing = in_node("nft", "list", "tables")
     tables = {}
     for ln in listing.stdout.splitlines():
-        name = ln.removeprefix("table ").strip()
+        name = ln[len("table "):].strip() if ln.startswith("table ") else ""
         if name and name not in managed:
             tables[name] = in_node("nft", "-s", "list", "table", *name.split()).stdout
     snap["nft"] = tables
@@ -132,7 +132,7 @@ def categories(snap: dict) -> dict:
     cats = {}
     for save in SAVES:
         chains, rules = save_items(snap[save])
-        name = save.removesuffix("-save")
+        name = save[:-len("-save")]
         cats[f"{name} chains"] = {c for c in chains if not builtin(c)}
         cats[f"{name} rules"] = rules
     cats["nft tables"] = set(snap["nft"])

@@ -416,8 +416,9 @@ node_programmed() {
   in_node "$node" ip -d link show dev flannel.1 >/dev/null 2>&1 || return 1
   in_node "$node" test -s /run/flannel/subnet.env || return 1
   case $MODE in
-    nftables) in_node "$node" nft list table ip kube-proxy 2>/dev/null | grep -q 'chain service-' ;;
-    *) in_node "$node" iptables-save -t nat 2>/dev/null | grep -q '^-A KUBE-SVC-' ;;
+    # grep -c reads to the end (grep -q would close the pipe early: SIGPIPE fails the pipeline under pipefail).
+    nftables) in_node "$node" nft list table ip kube-proxy 2>/dev/null | grep -c 'chain service-' >/dev/null ;;
+    *) in_node "$node" iptables-save -t nat 2>/dev/null | grep -c '^-A KUBE-SVC-' >/dev/null ;;
   esac
 }
 

@@ -510,6 +510,12 @@ def privileges(uid: int, capabilities: list, kernel_version: list | None = None)
 _BUILTIN_CHAINS = {"INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"}
 
 
+def _tables_hold_rules(tables: dict) -> bool:
+    """A table counts when it has a rule, a user chain, or a built-in chain whose policy is not ACCEPT."""
+    return any(table["rules"] or table["user_chains"] or any(p != "ACCEPT" for p in table["policies"].values())
+               for table in tables.values())
+
+
 def parse_iptables_save(text: str) -> dict:
     """Summarise ``ip(6)tables-{legacy,nft}-save`` output.
 
@@ -544,11 +550,7 @@ def parse_iptables_save(text: str) -> dict:
                     current["policies"][chain] = policy
         elif line.startswith("-A ") or line.startswith("-I "):
             current["rules"] += 1
-    has_rules = False
-    for table in tables.values():
-        if table["rules"] or table["user_chains"] or any(p != "ACCEPT" for p in table["policies"].values()):
-            has_rules = True
-    return {"tables": tables, "has_rules": has_rules, "other_backend_warning": other_warning}
+    return {"tables": tables, "has_rules": _tables_hold_rules(tables), "other_backend_warning": other_warning}
 
 
 def iptables_input_drop(summary: dict) -> bool:
@@ -667,11 +669,7 @@ def nft_iptables_summary(text: str, family: str) -> dict:
         if line.startswith("type "):
             continue
         current["rules"] += 1
-    has_rules = False
-    for table in tables.values():
-        if table["rules"] or table["user_chains"] or any(p != "ACCEPT" for p in table["policies"].values()):
-            has_rules = True
-    return {"tables": tables, "has_rules": has_rules, "other_backend_warning": False}
+    return {"tables": tables, "has_rules": _tables_hold_rules(tables), "other_backend_warning": False}
 
 
 def ufw_enabled(text: str) -> bool:

@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+# Documentation only: the work is done by plugins/action/preflight_report.py, which runs on the controller and
+# declares check mode support itself (ActionModule._supports_check_mode, the action-plugin form of
+# supports_check_mode=True).
+
 DOCUMENTATION = r"""
 ---
 module: preflight_report

@@ -537,6 +537,7 @@ cmd_test() {
     (cd "$REPO" && molecule test -s "$s")
   done
   "$PY" -m pytest -q -p no:cacheprovider tests/lab/test_cleanup_comparison.py # own 1-node labs (kcmp, port 36454)
+  "$PY" -m pytest -q -p no:cacheprovider tests/lab/test_flannel_helm_removal.py # own 1-node lab (kfh, port 36455)
   log "lab suite done in $((SECONDS - start)) s"
 }
 

@@ -98,15 +98,16 @@ def _configmap_key(cm: Dict[str, Any], key: str, required: bool = True) -> Optio
     return value
 
 
-def _load_yaml_mapping(text: str, where: str) -> Dict[str, Any]:
+def load_yaml_mapping(text: str, where: str, error: type = ClusterFactsError) -> Dict[str, Any]:
+    """Parse YAML text that must be a mapping; problems raise ``error`` naming ``where``."""
     if not HAS_YAML:
-        raise ClusterFactsError("the Python library 'PyYAML' is required on the controller to read %s" % where)
+        raise error("the Python library 'PyYAML' is required on the controller to read %s" % where)
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ClusterFactsError("%s is not valid YAML: %s" % (where, str(exc).replace("\n", " ")))
+        raise error("%s is not valid YAML: %s" % (where, str(exc).replace("\n", " ")))
     if not isinstance(doc, dict):
-        raise ClusterFactsError("%s is not a YAML mapping" % where)
+        raise error("%s is not a YAML mapping" % where)
     return doc
 
 
@@ -202,7 +203,7 @@ def parse_kubeadm_config(cm: Dict[str, Any]) -> Dict[str, Any]:
     """Read ``ClusterConfiguration`` from the ``kube-system/kubeadm-config`` ConfigMap."""
     where = "%s key ClusterConfiguration" % object_ref(cm, "ConfigMap")
     text = _configmap_key(cm, "ClusterConfiguration")
-    doc = _load_yaml_mapping(text, where)
+    doc = load_yaml_mapping(text, where)
     api_version = doc.get("apiVersion")
     if api_version not in KUBEADM_API_VERSIONS:
         raise ClusterFactsError("%s: unsupported kubeadm API version %r (known: %s)"
@@ -239,7 +240,7 @@ def parse_kubeadm_config(cm: Dict[str, Any]) -> Dict[str, Any]:
 def parse_cluster_info(cm: Dict[str, Any]) -> Dict[str, Any]:
     """API endpoint from ``kube-public/cluster-info`` (key ``kubeconfig``: clusters[0].cluster.server)."""
     where = "%s key kubeconfig" % object_ref(cm, "ConfigMap")
-    doc = _load_yaml_mapping(_configmap_key(cm, "kubeconfig"), where)
+    doc = load_yaml_mapping(_configmap_key(cm, "kubeconfig"), where)
     clusters = doc.get("clusters") or []
     if not isinstance(clusters, list) or not clusters or not isinstance(clusters[0], dict):
         raise ClusterFactsError("%s: no clusters[0] entry" % where)
@@ -252,7 +253,7 @@ def parse_cluster_info(cm: Dict[str, Any]) -> Dict[str, Any]:
 def parse_kube_proxy_config(cm: Dict[str, Any]) -> Dict[str, Any]:
     """Mode and clusterCIDR from the ``kube-system/kube-proxy`` ConfigMap (``config.conf``)."""
     where = "%s key config.conf" % object_ref(cm, "ConfigMap")
-    doc = _load_yaml_mapping(_configmap_key(cm, "config.conf"), where)
+    doc = load_yaml_mapping(_configmap_key(cm, "config.conf"), where)
     kind = doc.get("kind")
     if kind not in (None, "KubeProxyConfiguration"):
         raise ClusterFactsError("%s: kind is %r, expected KubeProxyConfiguration" % (where, kind))

@@ -28,13 +28,8 @@ import difflib
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-try:
-    import yaml
+from ansible_collections.kubeshift.cilium.plugins.module_utils._cluster import load_yaml_mapping
 
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - PyYAML ships with ansible-core on the controller
-    yaml = None
-    HAS_YAML = False
 
 # Keys removed from the chart (the top-most key that disappeared), with the first chart line that no longer
 # has them and, where there is one, the replacement. Built by diffing ``known_keys()`` of consecutive charts
@@ -212,14 +207,7 @@ def known_keys(values_yaml: str, source: str = "values.yaml") -> Dict[Tuple[str,
     """Index of the chart's keys: path tuple -> ``{"node": dict|leaf|free|commented, "default": value}``."""
     if not isinstance(values_yaml, str) or not values_yaml.strip():
         raise ValuesLintError("%s is empty" % source)
-    if not HAS_YAML:
-        raise ValuesLintError("the Python library 'PyYAML' is required on the controller to read %s" % source)
-    try:
-        doc = yaml.safe_load(values_yaml)
-    except yaml.YAMLError as exc:
-        raise ValuesLintError("%s is not valid YAML: %s" % (source, str(exc).replace("\n", " ")))
-    if not isinstance(doc, dict):
-        raise ValuesLintError("%s is not a YAML mapping" % source)
+    doc = load_yaml_mapping(values_yaml, source, ValuesLintError)
     index: Dict[Tuple[str, ...], Dict[str, Any]] = {}
 
     def walk(node: Dict[str, Any], path: Tuple[str, ...]) -> None:

@@ -7,19 +7,21 @@
 
 Generates a kube-proxy iptables-mode dump (5,000 services, 5 endpoints each, NodePorts: about 100,000 rules, plus a
 user firewall and Docker chains), loads it into a private network namespace (``unshare -n``; the host's rules are
-never touched) with the real ``iptables-restore``, and times, best of ``--repeat``:
+never touched) with the real ``iptables-restore``, and times, in each of ``--repeat`` rounds:
 
 * the seed one-liner ``iptables-save | grep -v KUBE | grep -v FLANNEL | iptables-restore`` (with the
   ``iptables-legacy-*`` binaries by default, ``--backend nft`` for iptables-nft);
 * the module's purge: the module's own code path (every backend's ``*-save -c``, parse, plan, backup files,
-  ``*-restore -c`` of the changed tables), with the real binaries, on the same dump reloaded;
+  ``*-restore --noflush -c`` of each changed table's purge script), with the real binaries, on the same dump
+  reloaded;
 * both again at twice the size (10,000 services); the one-liner's own growth is printed on stderr for
   comparison, since the binaries' cost is part of both figures.
 
-Prints ``BENCH purge_vs_oneliner <ratio> ratio target <= 1.5``, ``BENCH purge_linearity <ratio> ratio
-target <= 2.2`` (end to end, binaries included) and ``BENCH purge_planner_linearity <ratio> ratio target <= 2.2``
-(CPU time of the pure parse + plan part alone), details on stderr, and exits 0: figures are reported, not
-asserted. Needs root.
+Every figure is the median, over the rounds, of a ratio of two runs made moments apart in one round. Prints
+``BENCH purge_vs_oneliner <ratio> ratio target <= 1.5``, ``BENCH purge_linearity <ratio> ratio target <= 2.2``
+(end to end, binaries included) and ``BENCH purge_planner_linearity <ratio> ratio target <= 2.2`` (CPU time of
+the pure parse + plan + script part alone), details on stderr, and exits 0: figures are reported, not asserted.
+Needs root.
 Run with the project environment: ``. tests/utils/env.sh && python tests/bench/bench_purge.py``.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,7 +174,7 @@ def time_module(dump, workdir):
 
 
 def planner_cpu(dump):
-    """CPU seconds of the pure part (parse + plan + filtered sections) on a ``-c`` style dump."""
+    """CPU seconds of the pure part (parse + plan + restore scripts) on a ``-c`` style dump."""
     from ansible_collections.kubeshift.cilium.plugins.module_utils import _netfilter as nf
 
     text = "".join("[0:0] " + line if line.startswith("-A ") else line for line in dump.splitlines(True))
@@ -179,7 +182,8 @@ def planner_cpu(dump):
     parsed = nf.parse_save(text, "bench")
     plans = nf.plan_dump(parsed, ["kube-proxy", "flannel", "cni-portmap"])
     for plan in plans:
-        parsed.section(plan.table, plan.drop)
+        if plan.changed:
+            parsed.purge_script(plan)
     return time.process_time() - start
 
 
@@ -190,25 +194,26 @@ def inner(args):
     try:
         dump1, rules1 = generate_dump(args.services)
         dump2, rules2 = generate_dump(args.services * 2)
-        # Interleaved, best of --repeat each: the machine is shared, so load changes hit all three alike.
-        one = one2 = mod1 = mod2 = float("inf")
+        # Each round times the four runs back to back and each ratio is taken within a round; the figure is the
+        # median over the rounds. The machine is shared and its speed drifts over seconds: ratios of runs made
+        # moments apart, not of bests picked from different moments, compare like with like.
+        rounds = []
         for dummy in range(args.repeat):
-            one = min(one, time_oneliner(dump1))
-            mod1 = min(mod1, time_module(dump1, workdir))
-            one2 = min(one2, time_oneliner(dump2))
-            mod2 = min(mod2, time_module(dump2, workdir))
-        sys.stderr.write("bench_purge (%s): %d services / %d rules: one-liner %.2f s, module %.2f s; "
-                         "%d services / %d rules: one-liner %.2f s (x%.2f), module %.2f s\n"
-                         % (TOOL, args.services, rules1, one, mod1, args.services * 2, rules2, one2, one2 / one,
-                            mod2))
-        print("BENCH purge_vs_oneliner %.2f ratio target <= 1.5" % (mod1 / one))
-        print("BENCH purge_linearity %.2f ratio target <= 2.2" % (mod2 / mod1))
-        plan1 = plan2 = float("inf")
-        for dummy in range(max(args.repeat, 5)):  # cheap: best of at least 5, interleaved
-            plan1 = min(plan1, planner_cpu(dump1))
-            plan2 = min(plan2, planner_cpu(dump2))
-        sys.stderr.write("bench_purge: planner (parse + plan + sections) CPU %.3f s / %.3f s\n" % (plan1, plan2))
-        print("BENCH purge_planner_linearity %.2f ratio target <= 2.2" % (plan2 / plan1))
+            rounds.append((time_oneliner(dump1), time_module(dump1, workdir), time_oneliner(dump2),
+                           time_module(dump2, workdir)))
+        for one, mod1, one2, mod2 in rounds:
+            sys.stderr.write("bench_purge (%s): %d services / %d rules: one-liner %.2f s, module %.2f s; "
+                             "%d services / %d rules: one-liner %.2f s (x%.2f), module %.2f s (x%.2f)\n"
+                             % (TOOL, args.services, rules1, one, mod1, args.services * 2, rules2, one2, one2 / one,
+                                mod2, mod2 / mod1))
+        print("BENCH purge_vs_oneliner %.2f ratio target <= 1.5" % statistics.median(r[1] / r[0] for r in rounds))
+        print("BENCH purge_linearity %.2f ratio target <= 2.2" % statistics.median(r[3] / r[1] for r in rounds))
+        plans = []
+        for dummy in range(max(args.repeat, 7)):  # cheap: at least 7 rounds
+            plans.append((planner_cpu(dump1), planner_cpu(dump2)))
+        sys.stderr.write("bench_purge: planner (parse + plan + scripts) CPU, per round: %s\n"
+                         % ", ".join("%.3f s / %.3f s" % pair for pair in plans))
+        print("BENCH purge_planner_linearity %.2f ratio target <= 2.2" % statistics.median(b / a for a, b in plans))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
@@ -217,7 +222,7 @@ def inner(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="rounds; each figure is the median over them")
     parser.add_argument("--backend", choices=sorted(BACKEND), default="legacy",
                         help="iptables backend (nft: iptables-nft itself is slow and superlinear at this size, "
                              "about 70 s for the one-liner on 100,000 rules)")

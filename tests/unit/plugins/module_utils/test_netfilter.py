@@ -12,6 +12,7 @@ import re
 import pytest
 
 from ansible_collections.kubeshift.cilium.plugins.module_utils import _netfilter as nf
+from ansible_collections.kubeshift.cilium.tests.unit.plugins.module_utils.noflush_restore import apply_noflush
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "netfilter")
 DEFAULT = list(nf.DEFAULT_OWNERS)
@@ -244,6 +245,75 @@ def test_section_is_one_table_ending_with_commit():
     assert nf.parse_save(section).tables[0].name == "nat"
     diff = nf.removed_text(dump, nat)
     assert "-A KUBE-SERVICES -d 10.96.0.1/32" in diff and "MASQUERADE -s 192.168.50" not in diff
+
+
+@pytest.mark.parametrize("name", ["legacy-iptables-mode.v4", "nft-iptables-mode.v6", "nft-ipvs-mode.v4"])
+@pytest.mark.parametrize("owners", [DEFAULT, list(nf.OWNER_NAMES), ["flannel"]])
+def test_purge_script_yields_exactly_the_filtered_table(name, owners):
+    # The --noflush script, applied with iptables-restore semantics, leaves each table exactly as the planner's
+    # filtered text: every kept line byte-identical (counters included), every planned line gone.
+    dump, plans = purge(fixture(name), owners)
+    text = "".join(dump.lines)
+    for plan in plans:
+        if not plan.changed:
+            continue
+        text, err = apply_noflush(text, dump.purge_script(plan))
+        assert not err, err
+    assert text == filtered_text(dump, plans)
+
+
+def test_purge_script_lines():
+    dump, plans = purge(fixture("legacy-iptables-mode.v4"))
+    nat = by_table(plans)["nat"]
+    script = dump.purge_script(nat).splitlines()
+    assert script[0] == "*nat" and script[-1] == "COMMIT"
+    # built-in chains restated as saved (policy counters survive a --noflush commit)
+    assert script[1:5] == [":PREROUTING ACCEPT [211:13520]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [1830:110184]",
+                           ":POSTROUTING ACCEPT [1830:110184]"]
+    flushes = [line.split()[1] for line in script if line.startswith("-F ")]
+    deletes = [line.split()[1] for line in script if line.startswith("-X ")]
+    assert sorted(flushes) == sorted(deletes) == sorted(nat.removed_chains)
+    # counters are not part of a rule spec; rules inside removed chains go with their chain's flush
+    rules = [line for line in script if line.startswith("-D ")]
+    assert rules and not [line for line in rules if "[" in line.split()[1] or line.split()[1] in flushes]
+    assert '-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES' in rules
+    # order: built-in chains, flush every removed chain, then the rule deletions, then the chain deletions
+    rank = {":": 0, "-F": 1, "-D": 2, "-X": 3}
+    kinds = [rank[line[:2] if line[0] == "-" else line[0]] for line in script[1:-1]]
+    assert kinds == sorted(kinds) and set(kinds) == {0, 1, 2, 3}
+
+
+def test_purge_script_deletes_libiptc_bucket_heads_last():
+    # 100 removed chains beside 3 kept ones: in name order, every 40th user chain heads a libiptc index bucket
+    # (MINE-* and ZED sort around the KUBE-* ones); those are deleted after all the others.
+    lines = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]", ":A-FIRST - [0:0]",
+             ":MINE - [0:0]", ":ZED - [0:0]"]
+    lines += [":KUBE-SVC-%03d - [0:0]" % i for i in range(100)]
+    lines += ["-A INPUT -j MINE", "-A INPUT -j KUBE-SVC-007", "COMMIT", ""]
+    dump, plans = purge("\n".join(lines))
+    plan = plans[0]
+    deleted = [line.split()[1] for line in dump.purge_script(plan).splitlines() if line.startswith("-X ")]
+    user = sorted(["A-FIRST", "MINE", "ZED"] + ["KUBE-SVC-%03d" % i for i in range(100)])
+    heads = [c for c in user[::40] if c.startswith("KUBE-")]
+    assert heads == ["KUBE-SVC-039", "KUBE-SVC-079"]
+    assert deleted[-2:] == heads and sorted(deleted) == sorted(plan.removed_chains)
+    assert dump.purge_script(plan).count("-D INPUT -j KUBE-SVC-007\n") == 1
+
+
+def test_purge_script_keeps_duplicate_rules_apart():
+    # two identical marked rules: two deletions, each removes one (iptables -D removes the first match)
+    text = ("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+            '[5:300] -A POSTROUTING -m comment --comment "flanneld masq" -j MASQUERADE\n'
+            "[1:60] -A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE\n"
+            '[7:420] -A POSTROUTING -m comment --comment "flanneld masq" -j MASQUERADE\nCOMMIT\n')
+    dump, plans = purge(text)
+    script = dump.purge_script(plans[0])
+    assert script == ('*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n'
+                      ':POSTROUTING ACCEPT [0:0]\n-D POSTROUTING -m comment --comment "flanneld masq" -j MASQUERADE\n'
+                      '-D POSTROUTING -m comment --comment "flanneld masq" -j MASQUERADE\nCOMMIT\n')
+    after, err = apply_noflush(text, script)
+    assert not err and after == filtered_text(dump, plans)
+    assert "[1:60] -A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE\n" in after
 
 
 def test_planner_is_linear():

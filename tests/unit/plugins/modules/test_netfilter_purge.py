@@ -22,6 +22,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.kubeshift.cilium.plugins.module_utils import _netfilter as nf
 from ansible_collections.kubeshift.cilium.plugins.modules import netfilter_purge
+from ansible_collections.kubeshift.cilium.tests.unit.plugins.module_utils.noflush_restore import apply_noflush
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "netfilter")
 
@@ -104,7 +105,13 @@ class FakeNode:
         if tool.endswith("-restore") and tool.startswith(("iptables", "ip6tables")):
             count = self.restore_count[tool] = self.restore_count.get(tool, 0) + 1
             save = tool.replace("-restore", "-save")
-            self.saves[save] = _replace_tables(self.saves.get(save, ""), data)
+            if "--noflush" in args:
+                after, err = apply_noflush(self.saves.get(save, ""), data)
+                if after is None:
+                    return 2, "", "%s: %s\nError occurred at line: 4\n" % (tool, err)
+                self.saves[save] = after
+            else:
+                self.saves[save] = _replace_tables(self.saves.get(save, ""), data)
             if self.fail_restore_on == (tool, count):
                 return 1, "", "iptables-restore: line 42 failed"
             return 0, "", ""

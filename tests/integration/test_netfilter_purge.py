@@ -34,6 +34,7 @@ OWNED_CHAIN = (r"KUBE-(SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|MARK-DROP|FORWAR
                r"(SVC|SEP|EXT|FW|XLB|SVL)-[A-Z0-9]+)|FLANNEL-[A-Z]+|CNI-[A-Za-z0-9-]+")
 OWNED_LINE = re.compile(r'^(:(%s) - |(\[\d+:\d+\] )?-A (%s) |.* -[jg] (%s)( |$))' % (OWNED_CHAIN, OWNED_CHAIN, OWNED_CHAIN))
 OWNED_COMMENT = re.compile(r'--comment "(flanneld masq|flanneld forward|CNI portfwd[^"]*)"')
+NFT_COUNTERS = re.compile(r"counter packets \d+ bytes \d+")
 QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 # kube-proxy's KUBE-FIREWALL in the nat table (IPVS mode); the filter table's KUBE-FIREWALL is kubelet's.
 NAT_FIREWALL = re.compile(r"^(:KUBE-FIREWALL - |(\[\d+:\d+\] )?-A KUBE-FIREWALL |.* -[jg] KUBE-FIREWALL( |$))")
@@ -89,6 +90,8 @@ def node_state(node, counters=False):
         state[save] = text if counters else COUNTERS.sub("[0:0]", text)
     tables = in_node(node, "nft list tables").stdout.split("\n")
     state["nft"] = {t: in_node(node, "nft list %s" % t).stdout for t in sorted(x for x in tables if x)}
+    if not counters:  # iptables-nft rules show as "counter packets N bytes M" in nft listings
+        state["nft"] = {t: NFT_COUNTERS.sub("counter packets 0 bytes 0", text) for t, text in state["nft"].items()}
     state["ipset"] = in_node(node, "ipset save").stdout
     return state
 
@@ -333,3 +336,34 @@ def test_cleanup_then_restore_playbooks(lab):
     for save in SAVES:
         assert tables_of(state[save]) == tables_of(original[save]), save
     assert state["ipset"] == original["ipset"]
+
+
+RACING_RESTORE = r"""#!/bin/sh
+# Another tool (Docker, say) inserts a rule after the module's save, just before its first commit on this backend.
+if [ ! -e /run/racebin/added-BACKEND ]; then
+  touch /run/racebin/added-BACKEND
+  /usr/sbin/iptables-BACKEND -w -I INPUT 1 -s 198.51.100.9/32 -p tcp -m tcp --dport 2222 -j ACCEPT
+fi
+exec /usr/sbin/iptables-BACKEND-restore "$@"
+"""
+RACED_RULE = "[0:0] -A INPUT -s 198.51.100.9/32 -p tcp -m tcp --dport 2222 -j ACCEPT\n"
+
+
+def test_rule_added_between_save_and_commit_stays(lab):
+    # Each table is committed with a --noflush script that names only what goes: a rule added meanwhile survives
+    # on both backends, where a restore of the whole saved table would have dropped it.
+    node = "mix"  # as the restore playbook left it: kube-proxy and Flannel state in both backends
+    original = node_state(node)
+    assert ":KUBE-SERVICES - " in original["iptables-legacy-save"] and ":KUBE-SERVICES - " in original["iptables-nft-save"]
+    in_node(node, "rm -rf /run/racebin && mkdir -p /run/racebin")
+    for backend in ("legacy", "nft"):
+        in_node(node, "cat > /run/racebin/iptables-%s-restore && chmod 755 /run/racebin/iptables-%s-restore"
+                % (backend, backend), data=RACING_RESTORE.replace("BACKEND", backend))
+    result = ansible(node, {"binaries_path": ["/run/racebin"], "backup_dir": "/var/lib/kubeshift/race"})
+    assert result["changed"] and not result.get("failed"), result
+    after = node_state(node)
+    for save in ("iptables-legacy-save", "iptables-nft-save"):
+        filter_table = tables_of(after[save])["filter"]
+        assert filter_table.count(RACED_RULE) == 1, (save, filter_table)
+        after[save] = after[save].replace(RACED_RULE, "", 1)
+    assert_purged_exactly(original, after)

@@ -11,18 +11,15 @@ Real binaries in namespaces are exercised by tests/integration/test_netfilter_pu
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.kubeshift.cilium.plugins.module_utils import _netfilter as nf
 from ansible_collections.kubeshift.cilium.plugins.modules import netfilter_purge
 from ansible_collections.kubeshift.cilium.tests.unit.plugins.module_utils.noflush_restore import apply_noflush
+from ansible_collections.kubeshift.cilium.tests.unit.plugins.modules.module_harness import run_main
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "netfilter")
 
@@ -30,31 +27,6 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtur
 def fixture(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return handle.read()
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def module_args(args):
-    serialized = json.dumps({"ANSIBLE_MODULE_ARGS": args})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(basic, "_ANSIBLE_ARGS", to_bytes(serialized))
-        mp.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-        yield
-
-
-def _exit(self, **kwargs):
-    raise ExitJson(kwargs)
-
-
-def _fail(self, **kwargs):
-    raise FailJson(kwargs)
 
 
 def _replace_tables(current, new_text):
@@ -200,14 +172,10 @@ def run_module(node, args, check=False, diff=False, monkeypatch=None):
     params = dict(args)
     params["_ansible_check_mode"] = check
     params["_ansible_diff"] = diff
-    with module_args(params), pytest.MonkeyPatch.context() as mp:
-        mp.setattr(basic.AnsibleModule, "exit_json", _exit)
-        mp.setattr(basic.AnsibleModule, "fail_json", _fail)
+    with pytest.MonkeyPatch.context() as mp:
         mp.setattr(netfilter_purge.Node, "find", lambda self, name: node.find(name))
         mp.setattr(netfilter_purge.Node, "run", lambda self, argv, data=None: node.run(argv, data))
-        with pytest.raises((ExitJson, FailJson)) as info:
-            netfilter_purge.main()
-    return info.type is FailJson, info.value.args[0]
+        return run_main(netfilter_purge.main, params)
 
 
 def test_purge_everything_then_idempotent(tmp_path):

@@ -6,16 +6,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.kubeshift.cilium.plugins.modules import node_facts
+from ansible_collections.kubeshift.cilium.tests.unit.plugins.modules.module_harness import run_main
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures")
 MODULES_DIR = os.path.join(FIXTURES, "node_modules_debian12_6.1.0-56-cloud-amd64")
@@ -23,31 +21,6 @@ MODULES_DIR = os.path.join(FIXTURES, "node_modules_debian12_6.1.0-56-cloud-amd64
 
 def fixture(name):
     return os.path.abspath(os.path.join(FIXTURES, name))
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def module_args(args):
-    args = dict(args, _ansible_remote_tmp="/tmp", _ansible_keep_remote_files=False)
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-    else:
-        with patch_module_args(args):
-            yield
 
 
 class FakeUname:
@@ -90,8 +63,6 @@ class Node:
         self.uname(self.release)
         monkeypatch.setattr(basic.AnsibleModule, "run_command", self._run_command)
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", self._get_bin_path)
-        monkeypatch.setattr(basic.AnsibleModule, "exit_json", self._exit)
-        monkeypatch.setattr(basic.AnsibleModule, "fail_json", self._fail)
 
     @property
     def defaults(self):
@@ -130,31 +101,20 @@ class Node:
         assert kwargs.get("environ_update", {}).get("LC_ALL") == "C"
         return self.commands.get(args[0], (127, "", "not mocked"))
 
-    @staticmethod
-    def _exit(module, **kwargs):
-        raise ExitJson(kwargs)
-
-    @staticmethod
-    def _fail(module, **kwargs):
-        raise FailJson(kwargs)
-
     def run(self, **args):
         params = dict(self.defaults)
         params.update(args)
-        with module_args(params):
-            with pytest.raises(ExitJson) as result:
-                node_facts.main()
-        out = result.value.args[0]
+        failed, out = run_main(node_facts.main, params)
+        assert not failed, out
         assert out["changed"] is False
         return out["node_facts"]
 
     def fail(self, **args):
         params = dict(self.defaults)
         params.update(args)
-        with module_args(params):
-            with pytest.raises(FailJson) as result:
-                node_facts.main()
-        return result.value.args[0]["msg"]
+        failed, out = run_main(node_facts.main, params)
+        assert failed, out
+        return out["msg"]
 
 
 @pytest.fixture

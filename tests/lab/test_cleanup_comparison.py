@@ -27,6 +27,9 @@ from pathlib import Path
 
 import pytest
 
+import labkit
+from labkit import run
+
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
 LAB_SH = LAB_SRC / "lab.sh"
@@ -52,24 +55,12 @@ for _mode in MODES:
         raise ValueError(f"LAB_COMPARE_MODES: '{_mode}' is not one of {', '.join(ALL_MODES)}")
 
 
-def run(*argv, check=True, timeout=300, env=None) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False,
-                          env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, argv))} exited {proc.returncode}\n"
-                             f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}")
-    return proc
-
-
 def lab_env(mode: str) -> dict:
-    env = dict(os.environ)
-    env.update(LAB_PREFIX=PREFIX, LAB_DIR=str(LAB_DIR), LAB_API_PORT=API_PORT, LAB_NODES=NODE, LAB_PROXY_MODE=mode)
-    return env
+    return labkit.lab_env(PREFIX, API_PORT, NODE, LAB_PROXY_MODE=mode)
 
 
 def lab_netns() -> list:
-    out = run("ip", "netns", "list").stdout
-    return [ln.split()[0] for ln in out.splitlines() if ln.startswith(f"{PREFIX}-")]
+    return labkit.lab_netns(PREFIX)
 
 
 def in_node(*cmd, check=True) -> subprocess.CompletedProcess:

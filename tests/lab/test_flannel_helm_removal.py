@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import labkit
+from labkit import run
+
 LAB_SRC = Path(__file__).resolve().parent
 REPO = LAB_SRC.parent.parent
 LAB_SH = LAB_SRC / "lab.sh"
@@ -41,24 +44,12 @@ NOISE = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "genera
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the lab needs root (network namespaces)")
 
 
-def run(*argv, check=True, timeout=300, env=None) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=timeout, check=False,
-                          env=env)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, argv))} exited {proc.returncode}\n"
-                             f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
-    return proc
-
-
 def lab_env() -> dict:
-    env = dict(os.environ)
-    env.update(LAB_PREFIX=PREFIX, LAB_DIR=f"/run/kubeshift-lab/{PREFIX}", LAB_API_PORT=API_PORT, LAB_NODES="k8s-ctr")
-    return env
+    return labkit.lab_env(PREFIX, API_PORT, "k8s-ctr")
 
 
 def lab_netns() -> list:
-    out = run("ip", "netns", "list").stdout
-    return [ln.split()[0] for ln in out.splitlines() if ln.startswith(f"{PREFIX}-")]
+    return labkit.lab_netns(PREFIX)
 
 
 @pytest.fixture(scope="module")
